@@ -1,0 +1,5 @@
+export { createMemoryEphemeralStore, normaliseTtl } from "./ephemeral-store.ts";
+export type { MemoryEphemeralStoreOptions } from "./ephemeral-store.ts";
+export { createMemoryKeyStore } from "./key-store.ts";
+export { createMemoryRefreshFamilyStore } from "./refresh-family-store.ts";
+export { createMemoryUserStore } from "./user-store.ts";

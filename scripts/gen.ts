@@ -243,6 +243,16 @@ function postProcessOpenAPI(doc: Json): Json {
     }
   }
 
+  // A body whose fields are all optional (e.g. only the deprecated access_token) may be omitted.
+  for (const item of Object.values(paths)) {
+    for (const op of Object.values(item)) {
+      const body = (op as Json).requestBody as Json | undefined;
+      const ref = ((body?.content as Json | undefined)?.["application/json"] as Json | undefined)?.schema as Json | undefined;
+      const name = typeof ref?.$ref === "string" ? ref.$ref.replace("#/components/schemas/", "") : undefined;
+      if (body && name && schemas[name] && !schemas[name].required) body.required = false;
+    }
+  }
+
   doc.paths = sortKeys(paths);
   for (const key of Object.keys(components)) components[key] = sortKeys(components[key] as Record<string, unknown>);
   doc.components = sortKeys(components);

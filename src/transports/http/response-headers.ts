@@ -1,0 +1,32 @@
+// Headers every REST response carries: security headers, the request id, CORS, and `no-store`
+// unless the route chose its own caching (JWKS, docs assets) or it is a static SPA file.
+
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+};
+
+export interface DecorateOptions {
+  requestId: string;
+  cors: Record<string, string>;
+  noStore: boolean;
+}
+
+export const decorateResponse = (res: Response, opts: DecorateOptions): Response => {
+  let out = res;
+  try {
+    out.headers.set("x-request-id", opts.requestId);
+  } catch {
+    // Immutable headers (e.g. a Response built by a library): copy it.
+    out = new Response(res.body, res);
+    out.headers.set("x-request-id", opts.requestId);
+  }
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) out.headers.set(k, v);
+  for (const [k, v] of Object.entries(opts.cors)) {
+    if (k === "vary") out.headers.append("vary", v);
+    else out.headers.set(k, v);
+  }
+  if (opts.noStore && !out.headers.has("cache-control")) out.headers.set("cache-control", "no-store");
+  return out;
+};

@@ -1,0 +1,126 @@
+// The REST transport: Bun.serve around the Elysia app. This outer layer owns what every response
+// shares — request id, client IP, CORS, security headers, the access log — so no route can miss it.
+import type { Server } from "bun";
+import type { Config } from "../../config/types.ts";
+import type { Logger } from "../../ports/system.ts";
+import type { HealthApi, IdentraApi } from "../../services/api.ts";
+import { isAppError } from "../../domain/errors.ts";
+import { createHttpApp } from "./app.ts";
+import { createCorsPolicy } from "./cors.ts";
+import { errorResponse } from "./error-response.ts";
+import { createIpMatcher, resolveClientIp } from "./ip-cidr.ts";
+import { createMetaStore, parseBearer, sanitizeRequestId, type RequestMeta } from "./request-meta.ts";
+import { decorateResponse } from "./response-headers.ts";
+import { createStaticHandler } from "./static-files.ts";
+
+export interface HttpServerDeps {
+  api: IdentraApi;
+  health: HealthApi;
+  config: Config;
+  logger: Logger;
+  newRequestId: () => string;
+  /** Monotonic milliseconds for request durations (default `performance.now`). */
+  monotonicNow?: () => number;
+}
+
+export interface HttpServer {
+  start(): Promise<{ port: number }>;
+  /** Stops accepting, lets in-flight requests finish, closes what is left after `graceMs`. */
+  stop(graceMs: number): Promise<void>;
+}
+
+const isApiPath = (p: string): boolean => p === "/api" || p.startsWith("/api/");
+
+export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
+  const { api, health, config, logger, newRequestId } = deps;
+  const now = deps.monotonicNow ?? (() => performance.now());
+  const meta = createMetaStore();
+  const app = createHttpApp({ api, health, meta, maxBodyBytes: config.http.maxBodyBytes });
+  const cors = createCorsPolicy(config.cors);
+  const isTrusted = createIpMatcher(config.http.trustedProxies);
+  const serveStatic = config.http.staticDir ? createStaticHandler(config.http.staticDir) : null;
+  let server: Server<undefined> | null = null;
+
+  const route = async (request: Request, pathname: string, m: RequestMeta): Promise<Response> => {
+    if (request.method === "OPTIONS") {
+      m.route = "(preflight)";
+      return cors.preflight(request.headers.get("origin"));
+    }
+    const res = await app.handle(request);
+    if (m.unmatched && serveStatic && (request.method === "GET" || request.method === "HEAD") && !isApiPath(pathname)) {
+      const file = await serveStatic(pathname);
+      if (file) {
+        m.route = "(static)";
+        return file;
+      }
+    }
+    return res;
+  };
+
+  const fetch = async (request: Request, srv: Server<undefined>): Promise<Response> => {
+    const started = now();
+    const { pathname } = new URL(request.url);
+    const h = (name: string) => request.headers.get(name);
+    const m: RequestMeta = {
+      requestId: sanitizeRequestId(h("x-request-id")) ?? newRequestId(),
+      clientIp: resolveClientIp({
+        peer: srv.requestIP(request)?.address ?? "",
+        forwardedFor: h("x-forwarded-for"),
+        realIp: h("x-real-ip"),
+        isTrusted,
+      }),
+      bearerToken: parseBearer(h("authorization")),
+      route: "",
+      unmatched: false,
+    };
+    meta.set(request, m);
+    let res: Response;
+    try {
+      res = await route(request, pathname, m);
+    } catch (err) {
+      m.error = err;
+      res = errorResponse(err);
+    }
+    res = decorateResponse(res, {
+      requestId: m.requestId,
+      cors: request.method === "OPTIONS" ? {} : cors.headersFor(h("origin")),
+      noStore: m.route !== "(static)",
+    });
+    if (m.error !== undefined && !isAppError(m.error)) {
+      const e = m.error;
+      logger.error("unhandled error", { requestId: m.requestId, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+    }
+    logger.info("http request", {
+      method: request.method,
+      route: m.route || pathname,
+      status: res.status,
+      durationMs: Math.round((now() - started) * 100) / 100,
+      requestId: m.requestId,
+    });
+    return res;
+  };
+
+  return {
+    async start() {
+      if (!server) {
+        server = Bun.serve({
+          port: config.httpPort,
+          hostname: config.host,
+          fetch,
+          error: (err) => errorResponse(err),
+        });
+      }
+      return { port: server.port ?? config.httpPort };
+    },
+    async stop(graceMs) {
+      const s = server;
+      if (!s) return;
+      server = null;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs))));
+      await Promise.race([s.stop(false), grace]);
+      clearTimeout(timer);
+      await s.stop(true);
+    },
+  };
+};

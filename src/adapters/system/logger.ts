@@ -1,0 +1,44 @@
+import type { Logger } from "../../ports/system.ts";
+
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+type Level = keyof typeof LEVELS;
+
+/** Keys whose values never reach a log line, whatever the caller passes. */
+const SECRET_KEYS = /^(password|pass|secret|client_secret|token|access_token|refresh_token|code|otp|authorization|cookie|private_key)$/i;
+
+function scrub(fields: Record<string, unknown> | undefined, level: Level): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields ?? {})) {
+    if (SECRET_KEYS.test(k)) out[k] = "[redacted]";
+    else if (k === "email" && level !== "debug") continue;
+    else if (v instanceof Error) out[k] = v.message;
+    else out[k] = v;
+  }
+  return out;
+}
+
+export function createLogger(options: {
+  level: Level;
+  format: "json" | "pretty";
+  now: () => number;
+  write?: (line: string) => void;
+}): Logger {
+  const min = LEVELS[options.level];
+  const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
+  const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
+    if (LEVELS[level] < min) return;
+    const clean = scrub(fields, options.level);
+    const time = new Date(options.now()).toISOString();
+    if (options.format === "json") write(JSON.stringify({ time, level, msg, ...clean }));
+    else {
+      const extra = Object.entries(clean).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+      write(`${time} ${level.toUpperCase().padEnd(5)} ${msg}${extra.length ? " " + extra.join(" ") : ""}`);
+    }
+  };
+  return {
+    debug: (m, f) => emit("debug", m, f),
+    info: (m, f) => emit("info", m, f),
+    warn: (m, f) => emit("warn", m, f),
+    error: (m, f) => emit("error", m, f),
+  };
+}

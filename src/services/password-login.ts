@@ -1,0 +1,97 @@
+// RegisterByPassword and LoginByPassword (contract §5).
+import { AppError, MESSAGES } from "../domain/errors.ts";
+import { normalizeEmail } from "../domain/email.ts";
+import { checkPasswordPolicy, PASSWORD_MAX } from "../domain/password-policy.ts";
+import type { UserStore } from "../ports/user-store.ts";
+import type { Clock, PasswordHasher, Random } from "../ports/system.ts";
+import type { RequestContext, TokenPair } from "./api.ts";
+import type { Metrics } from "./metrics.ts";
+import type { RateLimiter } from "./rate-limiter.ts";
+import type { SessionService } from "./session-service.ts";
+import { assertEnabled, createOrFind, given, newUser } from "./users.ts";
+
+export function createPasswordLogin(deps: {
+  users: UserStore;
+  hasher: PasswordHasher;
+  sessions: SessionService;
+  limiter: RateLimiter;
+  clock: Clock;
+  random: Random;
+  metrics: Metrics;
+  autoRegister: boolean;
+  setOnFirstLogin: boolean;
+}) {
+  const { users, hasher, sessions, limiter, clock, random, metrics } = deps;
+  // Verified against when the email is unknown and auto-register is off, so that answer costs the
+  // same hashing work as a wrong password.
+  let dummyHash: Promise<string> | null = null;
+  const dummy = () => (dummyHash ??= hasher.hash(`identra-dummy-${random.uuid()}`));
+
+  const readInput = (req: { email?: string; password?: string }) => {
+    const email = given(req.email);
+    const password = given(req.password);
+    if (!email || !password) throw new AppError("INVALID_ARGUMENT", MESSAGES.emailAndPasswordRequired);
+    return { email: normalizeEmail(email), password };
+  };
+
+  const fail = async (email: string, ctx: RequestContext): Promise<never> => {
+    await limiter.recordFailedLogin(email, ctx.clientIp, true);
+    metrics.logins.inc({ method: "password", result: "failure" });
+    throw new AppError("INVALID_CREDENTIALS", MESSAGES.invalidCredentials);
+  };
+
+  const succeed = async (userId: string, email: string): Promise<{ token: TokenPair }> => {
+    await limiter.clearFailedLogin(email);
+    await users.update(userId, { lastLoginAt: clock.now() }, clock.now());
+    metrics.logins.inc({ method: "password", result: "success" });
+    return { token: await sessions.start(userId) };
+  };
+
+  return {
+    /** Warms the dummy hash so the first unknown-email login is not faster than the rest. */
+    warmUp: () => dummy().then(() => undefined),
+
+    async register(req: { email?: string; password?: string }, _ctx: RequestContext) {
+      const { email, password } = readInput(req);
+      checkPasswordPolicy(password);
+      if (await users.findByEmail(email)) throw new AppError("USER_EXISTS", MESSAGES.userExists);
+      const user = newUser(clock, random, email, { passwordHash: await hasher.hash(password), emailVerified: false });
+      await users.create(user);
+      metrics.logins.inc({ method: "password_register", result: "success" });
+      return { token: await sessions.start(user.id) };
+    },
+
+    async login(req: { email?: string; password?: string }, ctx: RequestContext) {
+      const { email, password } = readInput(req);
+      // Only the upper bound is checked before hashing: accounts made by the existing service
+      // may have passwords shorter than today's minimum.
+      if ([...password].length > PASSWORD_MAX) checkPasswordPolicy(password);
+      await limiter.checkFailedLogin(email, ctx.clientIp, true);
+      let user = await users.findByEmail(email);
+      if (!user) {
+        if (!deps.autoRegister) {
+          await hasher.verify(await dummy(), password);
+          return fail(email, ctx);
+        }
+        checkPasswordPolicy(password);
+        const candidate = newUser(clock, random, email, { passwordHash: await hasher.hash(password), emailVerified: false });
+        const outcome = await createOrFind(users, candidate);
+        if (outcome.created) {
+          metrics.logins.inc({ method: "password_register", result: "success" });
+          return { token: await sessions.start(candidate.id) };
+        }
+        user = outcome.user; // lost a race with another sign-up: verify against that account
+      }
+      if (!user.passwordHash) {
+        if (!deps.setOnFirstLogin) throw new AppError("PASSWORD_LOGIN_NOT_SET_UP", MESSAGES.passwordNotSetUp);
+        checkPasswordPolicy(password);
+        assertEnabled(user);
+        await users.update(user.id, { passwordHash: await hasher.hash(password) }, clock.now());
+        return succeed(user.id, email);
+      }
+      if (!(await hasher.verify(user.passwordHash, password))) return fail(email, ctx);
+      assertEnabled(user);
+      return succeed(user.id, email);
+    },
+  };
+}

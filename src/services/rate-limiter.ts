@@ -1,0 +1,78 @@
+// Counters in the ephemeral store (shared by replicas when it is Redis) for failed logins and
+// code sends, per email and per client IP.
+import { AppError, isAppError, MESSAGES } from "../domain/errors.ts";
+import type { EphemeralStore } from "../ports/ephemeral-store.ts";
+import type { Logger } from "../ports/system.ts";
+import type { Metrics } from "./metrics.ts";
+
+export interface RateLimitConfig {
+  failedLogin: { max: number; window: number };
+  codeSend: { max: number; window: number; cooldown: number };
+}
+
+export interface RateLimiter {
+  /** Throws RATE_LIMITED when the email or IP used up its failed logins. `failOpen`: a store outage lets the call through. */
+  checkFailedLogin(email: string, ip: string, failOpen: boolean): Promise<void>;
+  recordFailedLogin(email: string, ip: string, failOpen: boolean): Promise<void>;
+  clearFailedLogin(email: string): Promise<void>;
+  /** Takes one code send (cooldown + hourly counters); returns a function that gives the cooldown back. */
+  reserveCodeSend(email: string, ip: string): Promise<() => Promise<void>>;
+}
+
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+export function createRateLimiter(deps: { store: EphemeralStore; config: RateLimitConfig; logger: Logger; metrics: Metrics }): RateLimiter {
+  const { store, config, logger, metrics } = deps;
+  const failKeys = (email: string, ip: string) => [`rl:fail:e:${email}`, `rl:fail:ip:${ip}`];
+
+  const tolerate = async (failOpen: boolean, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (e) {
+      if (failOpen && isAppError(e) && e.reason === "DEPENDENCY_UNAVAILABLE") {
+        metrics.rateLimiterFailOpen.inc();
+        logger.warn("rate limiter store unavailable; letting the login through", { error: e.message });
+        return;
+      }
+      throw e;
+    }
+  };
+
+  const limited = (limit: string, message: string, ttlMs: number | null, fallbackMs: number) => {
+    metrics.rateLimited.inc({ limit });
+    return new AppError("RATE_LIMITED", message, { retryAfterSeconds: seconds(ttlMs ?? fallbackMs) });
+  };
+
+  return {
+    checkFailedLogin: (email, ip, failOpen) =>
+      tolerate(failOpen, async () => {
+        for (const key of failKeys(email, ip)) {
+          const count = Number((await store.get(key)) ?? 0);
+          if (count >= config.failedLogin.max) {
+            throw limited("failed_login", MESSAGES.tooManyFailed, await store.ttl(key), config.failedLogin.window);
+          }
+        }
+      }),
+
+    recordFailedLogin: (email, ip, failOpen) =>
+      tolerate(failOpen, async () => {
+        await Promise.all(failKeys(email, ip).map((k) => store.increment(k, config.failedLogin.window)));
+      }),
+
+    clearFailedLogin: (email) => tolerate(true, () => store.delete(`rl:fail:e:${email}`)),
+
+    async reserveCodeSend(email, ip) {
+      const cooldownKey = `rl:code:cooldown:${email}`;
+      const hourly = [`rl:code:e:${email}`, `rl:code:ip:${ip}`];
+      for (const key of hourly) {
+        const count = Number((await store.get(key)) ?? 0);
+        if (count >= config.codeSend.max) throw limited("code_send", MESSAGES.tooManyCodes, await store.ttl(key), config.codeSend.window);
+      }
+      if (config.codeSend.cooldown > 0 && !(await store.setIfAbsent(cooldownKey, "1", config.codeSend.cooldown))) {
+        throw limited("code_cooldown", MESSAGES.tooManyCodes, await store.ttl(cooldownKey), config.codeSend.cooldown);
+      }
+      await Promise.all(hourly.map((k) => store.increment(k, config.codeSend.window)));
+      return () => store.delete(cooldownKey);
+    },
+  };
+}

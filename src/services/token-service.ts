@@ -1,0 +1,98 @@
+// Signs and verifies Identra's JWTs (contract §4) with the key ring.
+import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
+import type { TokenClaims, TokenType } from "../domain/claims.ts";
+import type { Clock } from "../ports/system.ts";
+import type { TokenPair } from "./api.ts";
+import type { KeyRing } from "./key-ring.ts";
+
+/** Tokens longer than this are refused before any parsing (a JWT of ours is well under 2 KB). */
+const MAX_TOKEN_LENGTH = 8192;
+
+export interface PairClaims {
+  userId: string;
+  familyId: string;
+  accessJti: string;
+  refreshJti: string;
+  /** Unix seconds. */
+  issuedAt: number;
+}
+
+export class TokenRejected extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = "TokenRejected";
+  }
+}
+
+export interface TokenService {
+  /** Same inputs → same claims (and, with RS256, the same strings). */
+  issuePair(claims: PairClaims): Promise<TokenPair>;
+  /** Throws TokenRejected for anything that is not a valid token of the expected type. */
+  verify(token: string, expected: TokenType): Promise<TokenClaims>;
+}
+
+export function createTokenService(deps: {
+  keyRing: KeyRing;
+  clock: Clock;
+  issuer: string;
+  audience: string;
+  accessTtlMs: number;
+  refreshTtlMs: number;
+}): TokenService {
+  const { keyRing, clock, issuer, audience } = deps;
+  const accessTtl = Math.floor(deps.accessTtlMs / 1000);
+  const refreshTtl = Math.floor(deps.refreshTtlMs / 1000);
+
+  async function sign(claims: TokenClaims): Promise<string> {
+    const key = keyRing.active();
+    return new SignJWT({ ...claims }).setProtectedHeader({ alg: key.alg, typ: "JWT", kid: key.kid }).sign(key.signingKey);
+  }
+
+  function claimsFor(typ: TokenType, p: PairClaims, jti: string, ttl: number): TokenClaims {
+    // Key order is fixed so that re-issuing the same pair gives the same bytes.
+    const c: TokenClaims = { iss: issuer, sub: p.userId, uid: p.userId, typ, jti, iat: p.issuedAt, nbf: p.issuedAt, exp: p.issuedAt + ttl };
+    if (audience) c.aud = audience;
+    if (typ === "refresh") c.fid = p.familyId;
+    return c;
+  }
+
+  return {
+    async issuePair(p) {
+      const access = claimsFor("access", p, p.accessJti, accessTtl);
+      const refresh = claimsFor("refresh", p, p.refreshJti, refreshTtl);
+      const [a, r] = await Promise.all([sign(access), sign(refresh)]);
+      return { accessToken: { token: a, expiresAt: access.exp }, refreshToken: { token: r, expiresAt: refresh.exp }, tokenType: "Bearer" };
+    },
+
+    async verify(token, expected) {
+      if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) throw new TokenRejected("malformed");
+      let kid: unknown;
+      try {
+        kid = decodeProtectedHeader(token).kid;
+      } catch {
+        throw new TokenRejected("malformed");
+      }
+      const key = typeof kid === "string" ? keyRing.find(kid) : undefined;
+      if (!key) throw new TokenRejected("unknown key");
+      let payload: Record<string, unknown>;
+      try {
+        ({ payload } = await jwtVerify(token, key.verifyKey, {
+          algorithms: [key.alg],
+          issuer,
+          ...(audience ? { audience } : {}),
+          typ: "JWT",
+          currentDate: new Date(clock.now()),
+          requiredClaims: ["sub", "jti", "iat", "nbf", "exp"],
+        }));
+      } catch {
+        throw new TokenRejected("verification failed");
+      }
+      if (payload.typ !== expected) throw new TokenRejected("wrong token type");
+      if (typeof payload.uid !== "string" || payload.uid !== payload.sub || typeof payload.jti !== "string") {
+        throw new TokenRejected("bad claims");
+      }
+      if (expected === "refresh" && typeof payload.fid !== "string") throw new TokenRejected("bad claims");
+      return payload as unknown as TokenClaims;
+    },
+  };
+}

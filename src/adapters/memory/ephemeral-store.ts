@@ -12,6 +12,11 @@ interface Entry {
   expiresAt: number;
 }
 
+export interface MemoryEphemeralStore extends EphemeralStore {
+  /** Entries held right now, expired-but-not-yet-swept ones included (for tests and metrics). */
+  size(): number;
+}
+
 /** TTLs below 1 ms (or fractional) are rounded up, as Redis needs a positive integer PX. */
 export const normaliseTtl = (ttlMs: number): number => {
   if (!Number.isFinite(ttlMs)) throw new RangeError(`invalid ttl: ${ttlMs}`);
@@ -23,7 +28,7 @@ export const normaliseTtl = (ttlMs: number): number => {
  * tests move time by moving the clock. Entries expire lazily on access and by a periodic sweep
  * whose timer is unref'd (it never keeps the process alive).
  */
-export const createMemoryEphemeralStore = (clock: Clock, options: MemoryEphemeralStoreOptions = {}): EphemeralStore => {
+export const createMemoryEphemeralStore = (clock: Clock, options: MemoryEphemeralStoreOptions = {}): MemoryEphemeralStore => {
   const entries = new Map<string, Entry>();
 
   const live = (key: string): Entry | undefined => {
@@ -49,6 +54,7 @@ export const createMemoryEphemeralStore = (clock: Clock, options: MemoryEphemera
 
   return {
     kind: "memory",
+    size: () => entries.size,
     get: async (key) => live(key)?.value ?? null,
     set: async (key, value, ttlMs) => put(key, value, ttlMs),
     setIfAbsent: async (key, value, ttlMs) => {

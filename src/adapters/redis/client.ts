@@ -15,8 +15,7 @@ export interface RedisConnectionOptions {
 /** The part of ioredis' Redis and Cluster that the store uses. */
 export interface RedisClient {
   readonly status: string;
-  once(event: "ready" | "end", listener: () => void): unknown;
-  off(event: "ready" | "end", listener: () => void): unknown;
+  once(event: "ready" | "close" | "end", listener: () => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
   quit(): Promise<unknown>;
   disconnect(): void;
@@ -80,25 +79,42 @@ export const mapRedisError = (error: unknown): unknown => {
 };
 
 /**
- * Resolves once the client is ready. Only while the FIRST connection is being made does it wait
- * (up to `ms`); after that a disconnected client fails at once instead of making callers queue.
+ * Tracks the FIRST connection attempt: `settled` resolves when the client became ready or the first
+ * attempt failed (one shared promise, so any number of waiting callers add no listeners).
  */
-export const whenReady = (client: RedisClient, everReady: () => boolean, ms: number): Promise<void> => {
-  if (client.status === "ready") return Promise.resolve();
-  const connecting = client.status === "wait" || client.status === "connecting" || client.status === "connect";
-  if (everReady() || !connecting) return Promise.reject(unavailable());
-  return new Promise<void>((resolve, reject) => {
-    const settle = (ok: boolean) => () => {
-      clearTimeout(timer);
-      client.off("ready", onReady);
-      client.off("end", onEnd);
-      if (ok) resolve();
-      else reject(unavailable());
-    };
-    const onReady = settle(true);
-    const onEnd = settle(false);
-    const timer = setTimeout(settle(false), ms);
-    client.once("ready", onReady);
-    client.once("end", onEnd);
+export const watchFirstConnection = (client: RedisClient): { settled: Promise<void>; everReady(): boolean } => {
+  let everReady = false;
+  let settle: () => void = () => {};
+  const settled = new Promise<void>((resolve) => {
+    settle = resolve;
   });
+  client.once("ready", () => {
+    everReady = true;
+    settle();
+  });
+  client.once("close", settle);
+  client.once("end", settle);
+  return { settled, everReady: () => everReady };
+};
+
+/**
+ * Resolves when the client is ready. Only while the FIRST connection is being made does a caller
+ * wait (up to `ms`); after that a disconnected client fails at once instead of queueing callers.
+ */
+export const whenReady = async (
+  client: RedisClient,
+  first: { settled: Promise<void>; everReady(): boolean },
+  ms: number,
+): Promise<void> => {
+  if (client.status === "ready") return;
+  const connecting = client.status === "wait" || client.status === "connecting" || client.status === "connect";
+  if (first.everReady() || !connecting) throw unavailable();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([first.settled, timeout]);
+  clearTimeout(timer);
+  // Re-read: the status changed while we waited (TypeScript still holds the narrowed type).
+  if ((client as { status: string }).status !== "ready") throw unavailable();
 };

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import type { EphemeralStore } from "../../ports/ephemeral-store.ts";
-import { createRedisClient, mapRedisError, whenReady } from "./client.ts";
+import { createRedisClient, mapRedisError, watchFirstConnection, whenReady } from "./client.ts";
 import type { RedisConnectionOptions } from "./client.ts";
 
 export interface RedisEphemeralStoreOptions extends RedisConnectionOptions {
@@ -41,13 +41,10 @@ export const createRedisEphemeralStore = (options: RedisEphemeralStoreOptions): 
   const client: Redis | Cluster = createRedisClient(options);
   const prefix = options.keyPrefix ?? "";
   const connectWaitMs = options.connectTimeoutMs ?? 2000;
-  let everReady = false;
+  const first = watchFirstConnection(client);
   let lastError: Error | null = null;
   client.on("error", (error: Error) => {
     lastError = error;
-  });
-  client.on("ready", () => {
-    everReady = true;
   });
   client.defineCommand("identraIncrement", { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
   const scripts = client as unknown as ScriptClient;
@@ -55,7 +52,7 @@ export const createRedisEphemeralStore = (options: RedisEphemeralStoreOptions): 
   const k = (key: string): string => prefix + key;
   const exec = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
-      await whenReady(client, () => everReady, connectWaitMs);
+      await whenReady(client, first, connectWaitMs);
       return await fn();
     } catch (error) {
       throw mapRedisError(error);

@@ -35,6 +35,8 @@ export interface App {
   api: IdentraApi;
   health: HealthApi;
   keyRing: KeyRing;
+  stores: Stores;
+  ephemeral: EphemeralStore;
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
@@ -144,6 +146,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     api: service,
     health,
     keyRing,
+    stores,
+    ephemeral,
     metrics,
     logger,
     clock,

@@ -1,10 +1,9 @@
 #!/usr/bin/env bun
 // Entry point of the `identra` executable: `serve` (default), `keys ...`, `import ...`.
-import { readFileSync } from "node:fs";
 import { createApp, createAppLogger } from "./app.ts";
 import { runKeysCommand } from "./cli/keys.ts";
 import { ConfigError } from "./config/errors.ts";
-import { loadConfig } from "./config/load.ts";
+import { loadConfigFromProcess } from "./config/process.ts";
 import type { Config } from "./config/types.ts";
 import { systemClock } from "./adapters/system/clock.ts";
 import { cryptoRandom } from "./adapters/system/random.ts";
@@ -24,9 +23,7 @@ Configuration: configs/default.toml (embedded) ← --config / IDENTRA_CONFIG ←
 
 const GRACE_MS = 10_000;
 
-function readConfig(argv: string[]): Config {
-  return loadConfig({ argv, env: process.env, readFile: (p) => readFileSync(p, "utf8") });
-}
+const readConfig = (argv: string[]): Config => loadConfigFromProcess(argv);
 
 async function serve(argv: string[]): Promise<void> {
   const config = readConfig(argv);

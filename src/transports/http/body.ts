@@ -69,12 +69,12 @@ const lookup = (obj: JsonObject, protoName: string): unknown => {
   return v === undefined || v === null ? own(jsonName(protoName)) : v;
 };
 
-/** A string field by its proto name (or JSON name); null/absent → undefined. */
+/** A string field by its proto name (or JSON name); null/absent/"" → undefined (proto3: "" is unset). */
 export const stringField = (obj: JsonObject, protoName: string): string | undefined => {
   const v = lookup(obj, protoName);
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "string") throw new AppError("INVALID_ARGUMENT", `invalid value for field ${protoName}: expected a string`);
-  return v;
+  return v === "" ? undefined : v;
 };
 
 /** A bool field by its proto name (or JSON name); null/absent → undefined. */
@@ -87,4 +87,4 @@ export const boolField = (obj: JsonObject, protoName: string): boolean | undefin
 
 /** A query parameter by its proto name or JSON name (first occurrence). */
 export const queryField = (url: URL, protoName: string): string | undefined =>
-  url.searchParams.get(protoName) ?? url.searchParams.get(jsonName(protoName)) ?? undefined;
+  (url.searchParams.get(protoName) || url.searchParams.get(jsonName(protoName))) || undefined;

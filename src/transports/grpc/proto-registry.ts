@@ -1,0 +1,101 @@
+// Every proto the gRPC server serves, loaded from text embedded into the executable (no file reads at
+// run time): grpc-js service definitions via protobufjs `parse` + proto-loader `fromJSON`, and the
+// FileDescriptorProto bytes server reflection answers with.
+import type { GrpcObject, ServiceDefinition } from "@grpc/grpc-js";
+import { loadPackageDefinition } from "@grpc/grpc-js";
+import { fromJSON, type Options } from "@grpc/proto-loader";
+import protobuf from "protobufjs";
+import descriptor from "protobufjs/ext/descriptor/index.js";
+import identraProto from "../../../generated/identra.proto" with { type: "text" };
+import healthProto from "./protos/health.proto" with { type: "text" };
+import reflectionV1Proto from "./protos/reflection-v1.proto" with { type: "text" };
+import reflectionV1alphaProto from "./protos/reflection-v1alpha.proto" with { type: "text" };
+
+export const LOADER_OPTIONS: Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+
+export interface ProtoFile {
+  /** File name as reflection reports it. */
+  name: string;
+  text: string;
+}
+
+export const PROTO_FILES = {
+  identra: { name: "identra/v1/identra.proto", text: identraProto },
+  health: { name: "grpc/health/v1/health.proto", text: healthProto },
+  reflectionV1alpha: { name: "grpc/reflection/v1alpha/reflection.proto", text: reflectionV1alphaProto },
+  reflectionV1: { name: "grpc/reflection/v1/reflection.proto", text: reflectionV1Proto },
+} as const satisfies Record<string, ProtoFile>;
+
+export interface LoadedProto {
+  root: protobuf.Root;
+  grpcObject: GrpcObject;
+  /** A service definition by its full name (e.g. `identra.v1.IdentraService`). */
+  service(fullName: string): ServiceDefinition;
+  /** Encoded FileDescriptorProto of this file (single package, no imports). */
+  descriptorBytes: Uint8Array;
+  /** Fully qualified names of every message, enum, service and method defined here. */
+  symbols: string[];
+  services: string[];
+}
+
+const collectSymbols = (ns: protobuf.NamespaceBase, out: string[], services: string[]): void => {
+  for (const nested of ns.nestedArray) {
+    const name = nested.fullName.replace(/^\./, "");
+    if (nested instanceof protobuf.Service) {
+      out.push(name);
+      services.push(name);
+      for (const m of nested.methodsArray) out.push(`${name}.${m.name}`);
+    } else if (nested instanceof protobuf.Type || nested instanceof protobuf.Enum) {
+      out.push(name);
+    }
+    if (nested instanceof protobuf.Namespace || nested instanceof protobuf.Type) collectSymbols(nested, out, services);
+  }
+};
+
+interface DescriptorMessage {
+  field?: { name?: string; oneofIndex?: number; proto3Optional?: boolean }[];
+  oneofDecl?: { name?: string }[];
+  nestedType?: DescriptorMessage[];
+}
+
+/** protobufjs drops `proto3_optional`; restore it for the synthetic `_<field>` oneofs of `optional` fields. */
+const markProto3Optional = (messages: DescriptorMessage[] | undefined): void => {
+  for (const m of messages ?? []) {
+    // Message instances carry prototype defaults (oneofIndex 0): only own properties are set.
+    const inOneof = (m.field ?? []).filter((f) => Object.hasOwn(f, "oneofIndex"));
+    for (const f of inOneof) {
+      const oneof = m.oneofDecl?.[f.oneofIndex ?? -1];
+      const members = inOneof.filter((g) => g.oneofIndex === f.oneofIndex).length;
+      if (oneof?.name === `_${f.name}` && members === 1) f.proto3Optional = true;
+    }
+    markProto3Optional(m.nestedType);
+  }
+};
+
+export const loadProto = (file: ProtoFile): LoadedProto => {
+  const root = protobuf.parse(file.text, { keepCase: true }).root;
+  root.resolveAll();
+  const packageDefinition = fromJSON(root.toJSON(), LOADER_OPTIONS);
+  const grpcObject = loadPackageDefinition(packageDefinition);
+  const set = (root as unknown as { toDescriptor(syntax: string): { file: Record<string, unknown>[] } }).toDescriptor("proto3");
+  const fileDescriptor = set.file[0];
+  if (!fileDescriptor || set.file.length !== 1) throw new Error(`${file.name}: expected exactly one package`);
+  fileDescriptor.name = file.name;
+  markProto3Optional(fileDescriptor.messageType as DescriptorMessage[] | undefined);
+  const descriptorBytes = descriptor.FileDescriptorProto.encode(fileDescriptor).finish();
+  const symbols: string[] = [];
+  const services: string[] = [];
+  collectSymbols(root, symbols, services);
+  return {
+    root,
+    grpcObject,
+    descriptorBytes,
+    symbols,
+    services,
+    service: (fullName) => {
+      const def = packageDefinition[fullName];
+      if (!def || "format" in def) throw new Error(`service ${fullName} not found in ${file.name}`);
+      return def as ServiceDefinition;
+    },
+  };
+};

@@ -1,0 +1,114 @@
+// The gRPC transport: identra.v1.IdentraService (from the embedded generated proto), grpc.health.v1
+// and server reflection on one grpc-js server. Handlers only map proto ⇄ IdentraApi.
+import { Metadata, Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
+import type { Config } from "../../config/types.ts";
+import { AppError, isAppError } from "../../domain/errors.ts";
+import type { Logger } from "../../ports/system.ts";
+import type { HealthApi, IdentraApi } from "../../services/api.ts";
+import { toPublicError } from "../error-table.ts";
+import { createIpMatcher } from "../http/ip-cidr.ts";
+import { createCallContext } from "./call-context.ts";
+import { guardDeserializers, isUndecodable } from "./decode-guard.ts";
+import { toGrpcError } from "./error-status.ts";
+import { createHealthService } from "./health-service.ts";
+import { IDENTRA_RPCS, type ProtoMessage } from "./identra-mapping.ts";
+import { loadProto, PROTO_FILES } from "./proto-registry.ts";
+import { createReflectionHandlers } from "./reflection-service.ts";
+
+export const IDENTRA_SERVICE = "identra.v1.IdentraService";
+
+export interface GrpcServerDeps {
+  api: IdentraApi;
+  health: HealthApi;
+  config: Config;
+  logger: Logger;
+  newRequestId: () => string;
+  /** Monotonic milliseconds for call durations (default `performance.now`). */
+  monotonicNow?: () => number;
+}
+
+export interface GrpcServer {
+  start(): Promise<{ port: number }>;
+  /** Stops accepting, lets in-flight calls finish, cancels what is left after `graceMs`. */
+  stop(graceMs: number): Promise<void>;
+}
+
+const bindAddress = (host: string, port: number): string => `${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+export const createGrpcServer = (deps: GrpcServerDeps): GrpcServer => {
+  const { api, health, config, logger, newRequestId } = deps;
+  const now = deps.monotonicNow ?? (() => performance.now());
+  const contextOf = createCallContext({ isTrusted: createIpMatcher(config.http.trustedProxies), newRequestId });
+  const files = Object.values(PROTO_FILES).map((file) => ({ file, proto: loadProto(file) }));
+  const [identra, healthProto, reflV1alpha, reflV1] = files.map((f) => f.proto);
+  if (!identra || !healthProto || !reflV1alpha || !reflV1) throw new Error("embedded protos missing");
+
+  const unary = (name: string) => (call: ServerUnaryCall<ProtoMessage, ProtoMessage>, callback: sendUnaryData<ProtoMessage>) => {
+    const started = now();
+    const ctx = contextOf(call);
+    const method = `/${IDENTRA_SERVICE}/${name}`;
+    const md = new Metadata();
+    md.set("x-request-id", ctx.requestId);
+    call.sendMetadata(md);
+    const rpc = IDENTRA_RPCS[name];
+    const run = async (): Promise<ProtoMessage> => {
+      if (isUndecodable(call.request)) throw new AppError("INVALID_ARGUMENT", "request message could not be decoded");
+      if (!rpc) throw new AppError("UNIMPLEMENTED", `method ${name} not implemented`);
+      return rpc(api, call.request, ctx);
+    };
+    const log = (code: number) =>
+      logger.info("grpc call", { method, status: code, durationMs: Math.round((now() - started) * 100) / 100, requestId: ctx.requestId });
+    run().then(
+      (res) => {
+        callback(null, res);
+        log(status.OK);
+      },
+      (err: unknown) => {
+        if (!isAppError(err)) {
+          logger.error("unhandled error", { requestId: ctx.requestId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+        }
+        callback(toGrpcError(err));
+        log(toPublicError(err).mapping.grpc);
+      },
+    );
+  };
+
+  const identraDef = guardDeserializers(identra.service(IDENTRA_SERVICE));
+  const handlers = Object.fromEntries(Object.keys(identraDef).map((name) => [name, unary(name)]));
+  const healthService = createHealthService({ health, services: [IDENTRA_SERVICE] });
+  const reflection = createReflectionHandlers(files);
+
+  let server: Server | null = null;
+  let boundPort = 0;
+  return {
+    async start() {
+      if (server) return { port: boundPort };
+      const s = new Server({
+        "grpc.max_receive_message_length": config.http.maxBodyBytes,
+      });
+      s.addService(identraDef, handlers);
+      s.addService(guardDeserializers(healthProto.service("grpc.health.v1.Health")), healthService.handlers);
+      s.addService(reflV1alpha.service("grpc.reflection.v1alpha.ServerReflection"), reflection);
+      s.addService(reflV1.service("grpc.reflection.v1.ServerReflection"), reflection);
+      boundPort = await new Promise<number>((resolve, reject) =>
+        s.bindAsync(bindAddress(config.host, config.grpcPort), ServerCredentials.createInsecure(), (err, port) =>
+          err ? reject(err) : resolve(port),
+        ),
+      );
+      server = s;
+      return { port: boundPort };
+    },
+    async stop(graceMs) {
+      const s = server;
+      if (!s) return;
+      server = null;
+      healthService.closeWatchers();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const drained = new Promise<void>((resolve) => s.tryShutdown(() => resolve()));
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs))));
+      await Promise.race([drained, grace]);
+      clearTimeout(timer);
+      s.forceShutdown();
+    },
+  };
+};

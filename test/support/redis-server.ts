@@ -26,6 +26,19 @@ const installExitHook = (): void => {
   });
 };
 
+/**
+ * `bun test` fires no "exit" event, so a watchdog shell outlives us instead: once this process is
+ * gone (and the server still runs), it kills the server and removes its directory. It ends by itself
+ * when the server stops first, and is unref'd so it never keeps the test process alive.
+ */
+const watchdog = (serverPid: number, dir: string): void => {
+  const me = process.pid;
+  const script =
+    `while kill -0 ${me} 2>/dev/null && kill -0 ${serverPid} 2>/dev/null; do sleep 0.2; done; ` +
+    `if ! kill -0 ${me} 2>/dev/null; then kill -9 ${serverPid} 2>/dev/null; rm -rf '${dir}'; fi`;
+  Bun.spawn(["sh", "-c", script], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }).unref();
+};
+
 /** Sends PING over a raw socket; resolves whether +PONG came back. */
 const pingOnce = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
@@ -61,23 +74,33 @@ export const startRedis = async (): Promise<RedisHandle> => {
   }
   installExitHook();
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "identra-redis-"));
-  tempDirs.add(dir);
   let proc: Subprocess | null = null;
+  let dir: string | null = null;
+
+  const removeDir = (): void => {
+    if (dir === null) return;
+    rmSync(dir, { recursive: true, force: true });
+    tempDirs.delete(dir);
+    dir = null;
+  };
 
   const spawn = async (): Promise<void> => {
+    dir = mkdtempSync(join(tmpdir(), "identra-redis-"));
+    tempDirs.add(dir);
     const child = Bun.spawn(
       [binary, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning", "--dir", dir],
       { cwd: dir, stdout: "ignore", stderr: "pipe" },
     );
     running.add(child);
     proc = child;
+    watchdog(child.pid, dir);
     try {
       await waitForPong(port, child);
     } catch (error) {
       child.kill("SIGKILL");
       running.delete(child);
       proc = null;
+      removeDir();
       const stderr = await new Response(child.stderr as ReadableStream).text().catch(() => "");
       throw new Error(`${(error as Error).message}${stderr ? `\n${stderr}` : ""}`);
     }
@@ -90,6 +113,7 @@ export const startRedis = async (): Promise<RedisHandle> => {
     child.kill("SIGTERM");
     await child.exited;
     running.delete(child);
+    removeDir();
   };
 
   await spawn();

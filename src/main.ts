@@ -67,7 +67,7 @@ async function keys(argv: string[]): Promise<number> {
 async function importCommand(argv: string[]): Promise<number> {
   const config = readConfig(argv);
   const { runImport } = await import("./cli/import.ts");
-  return runImport(argv, { config, logger: createAppLogger(config), out: (l) => process.stdout.write(l + "\n") });
+  return runImport(argv, { config, logger: createAppLogger(config), now: systemClock.now(), out: (l: string) => process.stdout.write(l + "\n") });
 }
 
 async function main(argv: string[]): Promise<number | null> {

@@ -99,8 +99,6 @@ export const silentLogger = (): Logger & { lines: { level: string; msg: string; 
 let counter = 0;
 export const sequentialRequestIds = () => () => `req-${++counter}`;
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
-
 export const testConfig = (over: { http?: Partial<Config["http"]>; cors?: Partial<Config["cors"]> } = {}): Config => {
   const base: Config = {
     grpcPort: 0,
@@ -131,7 +129,6 @@ export const testConfig = (over: { http?: Partial<Config["http"]>; cors?: Partia
   };
   return { ...base, http: { ...base.http, ...over.http }, cors: { ...base.cors, ...over.cors } };
 };
-export type { DeepPartial };
 
 export interface HttpResult {
   status: number;
@@ -143,9 +140,9 @@ export interface HttpResult {
 
 /** A minimal REST client bound to a base URL. */
 export const createHttpClient = (baseUrl: string) => {
-  const send = async (method: string, path: string, init: { body?: unknown; raw?: BodyInit; headers?: Record<string, string> } = {}): Promise<HttpResult> => {
+  const send = async (method: string, path: string, init: { body?: unknown; raw?: NonNullable<RequestInit["body"]>; headers?: Record<string, string> } = {}): Promise<HttpResult> => {
     const headers: Record<string, string> = { ...init.headers };
-    let body: BodyInit | undefined = init.raw;
+    let body: NonNullable<RequestInit["body"]> | undefined = init.raw;
     if (init.body !== undefined) {
       body = JSON.stringify(init.body);
       headers["content-type"] ??= "application/json";

@@ -36,6 +36,10 @@ export function toCamel(value: any): any {
   return value;
 }
 
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/** Scenario bodies may use JSON names; gRPC messages use the proto field names. */
+export const toSnakeKeys = (body: Record<string, unknown>) => Object.fromEntries(Object.entries(body).map(([k, v]) => [snake(k), v]));
+
 let packageDefinition: grpc.GrpcObject | null = null;
 function servicePackage(): grpc.GrpcObject {
   if (!packageDefinition) {
@@ -91,7 +95,7 @@ export function grpcDriver(address: string): Driver {
       if (options.bearer) md.set("authorization", `Bearer ${options.bearer}`);
       for (const [k, v] of Object.entries(options.headers ?? {})) md.set(k, v);
       return new Promise((resolve) => {
-        client[rpc](body, md, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null, res: any) => {
+        client[rpc](toSnakeKeys(body), md, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null, res: any) => {
           if (err) {
             const reason = String(err.metadata?.get("x-error-reason")?.[0] ?? "");
             resolve({ ok: false, grpcCode: err.code, reason, message: err.details });

@@ -27,6 +27,8 @@ export interface FakeServices {
   calls: FakeCall[];
   /** Makes `rpc` throw `err` (or every RPC when rpc is "*") until cleared with `failWith(rpc, null)`. */
   failWith(rpc: RpcName | "*", err: unknown): void;
+  /** Every call waits this long before answering (in-flight requests for shutdown tests). */
+  setDelay(ms: number): void;
   reset(): void;
 }
 
@@ -34,8 +36,10 @@ export const createFakeServices = (): FakeServices => {
   const calls: FakeCall[] = [];
   const failures = new Map<RpcName | "*", unknown>();
   let ready = true;
+  let delayMs = 0;
   const run = async <T>(rpc: RpcName, req: unknown, ctx: RequestContext | undefined, result: T): Promise<T> => {
     calls.push({ rpc, req, ctx });
+    if (delayMs > 0) await Bun.sleep(delayMs);
     const err = failures.get(rpc) ?? failures.get("*");
     if (err !== undefined) throw err;
     return result;
@@ -82,7 +86,9 @@ export const createFakeServices = (): FakeServices => {
     },
     calls,
     failWith: (rpc, err) => void (err === null ? failures.delete(rpc) : failures.set(rpc, err)),
+    setDelay: (ms) => void (delayMs = ms),
     reset: () => {
+      delayMs = 0;
       calls.length = 0;
       failures.clear();
       ready = true;

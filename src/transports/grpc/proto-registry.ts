@@ -73,7 +73,13 @@ const markProto3Optional = (messages: DescriptorMessage[] | undefined): void => 
 };
 
 export const loadProto = (file: ProtoFile): LoadedProto => {
-  const root = protobuf.parse(file.text, { keepCase: true }).root;
+  const parsed = protobuf.parse(file.text, { keepCase: true });
+  // Each embedded file is self-contained; an import would need its text embedded and a descriptor
+  // with `dependency` set for reflection. Fail loudly at startup rather than serve a broken service.
+  if (parsed.imports?.length || parsed.weakImports?.length) {
+    throw new Error(`${file.name}: imports are not supported by the embedded proto loader`);
+  }
+  const root = parsed.root;
   root.resolveAll();
   const packageDefinition = fromJSON(root.toJSON(), LOADER_OPTIONS);
   const grpcObject = loadPackageDefinition(packageDefinition);

@@ -71,7 +71,7 @@ export function restDriver(baseUrl: string): Driver {
       let url = baseUrl + route.path;
       let init: RequestInit = { method: route.method, headers };
       if (route.method === "GET") {
-        const q = new URLSearchParams(Object.entries(body).map(([k, v]) => [k, String(v)]));
+        const q = new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)]));
         if ([...q].length) url += `?${q}`;
       } else {
         headers["content-type"] = "application/json";

@@ -1,0 +1,85 @@
+import { AppError, MESSAGES } from "../../domain/errors.ts";
+import type { ExternalIdentity } from "../../domain/user.ts";
+import type { WriteRunner } from "./connect.ts";
+import { isDuplicateKey } from "./errors.ts";
+import { identityId, slotId } from "./schema.ts";
+import type { Collections, IdentityDoc, IdentitySlotDoc } from "./schema.ts";
+
+const toIdentity = (d: IdentityDoc): ExternalIdentity => ({
+  provider: d.provider,
+  providerUserId: d.provider_user_id,
+  userId: d.user_id,
+  createdAt: d.created_at,
+});
+
+const alreadyLinked = (cause?: unknown): AppError =>
+  new AppError("OAUTH_ALREADY_LINKED", MESSAGES.alreadyLinked, cause === undefined ? {} : { cause });
+
+/**
+ * External identities. Two `_id` claims make the two rules hold on any deployment:
+ * `external_identities._id` = provider:providerUserId (an identity belongs to one user) and
+ * `external_identity_slots._id` = userId:provider (a user has one identity per provider).
+ */
+export const createIdentityLinks = (c: Collections, runWrites: WriteRunner) => {
+  const identityDoc = (i: ExternalIdentity): IdentityDoc => ({
+    _id: identityId(i.provider, i.providerUserId),
+    provider: i.provider,
+    provider_user_id: i.providerUserId,
+    user_id: i.userId,
+    created_at: i.createdAt,
+  });
+  const slotDoc = (i: ExternalIdentity): IdentitySlotDoc => ({
+    _id: slotId(i.userId, i.provider),
+    user_id: i.userId,
+    provider: i.provider,
+    provider_user_id: i.providerUserId,
+  });
+
+  const find = async (provider: string, providerUserId: string): Promise<ExternalIdentity | null> => {
+    const d = await c.identities.findOne({ _id: identityId(provider, providerUserId) });
+    return d ? toIdentity(d) : null;
+  };
+
+  /** After a duplicate key: "unchanged" when this very link exists (or is being made), else the conflict. */
+  const resolveDuplicate = async (i: ExternalIdentity, cause: unknown): Promise<"unchanged"> => {
+    const existing = await find(i.provider, i.providerUserId);
+    if (existing?.userId === i.userId) return "unchanged";
+    if (!existing) {
+      const slot = await c.slots.findOne({ _id: slotId(i.userId, i.provider) });
+      if (slot?.provider_user_id === i.providerUserId) return "unchanged";
+    }
+    throw alreadyLinked(cause);
+  };
+
+  const link = async (i: ExternalIdentity): Promise<"created" | "unchanged"> => {
+    const existing = await find(i.provider, i.providerUserId);
+    if (existing) {
+      if (existing.userId === i.userId) return "unchanged";
+      throw alreadyLinked();
+    }
+    let slotClaimed = false;
+    try {
+      await runWrites(
+        async (session) => {
+          await c.slots.insertOne(slotDoc(i), { session });
+          slotClaimed = true;
+          await c.identities.insertOne(identityDoc(i), { session });
+        },
+        async () => {
+          if (slotClaimed) await c.slots.deleteOne({ _id: slotId(i.userId, i.provider), provider_user_id: i.providerUserId });
+        },
+      );
+      return "created";
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      return resolveDuplicate(i, error);
+    }
+  };
+
+  const list = async (userId: string): Promise<ExternalIdentity[]> => {
+    const docs = await c.identities.find({ user_id: userId }).sort({ created_at: 1, _id: 1 }).toArray();
+    return docs.map(toIdentity);
+  };
+
+  return { identityDoc, slotDoc, find, link, list };
+};

@@ -1,0 +1,400 @@
+// `bun run bench` — Identra against the machine's own ceilings, measured in the same run.
+// See bench/README.md for the flags and how to read the output.
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { hash } from "@node-rs/argon2";
+import type { LoadResult, LoadSpec, WorkloadId } from "./loadgen.ts";
+import { DEFAULT_ARGON2, freePort, median, rssMiB, SEED_PASSWORD, sleep } from "./lib.ts";
+import { seed } from "./seed.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const BENCH = import.meta.dir;
+const CORES = navigator.hardwareConcurrency || 2;
+
+// ---- flags ------------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const has = (f: string) => argv.includes(`--${f}`);
+const flag = (f: string, dflt: string) => {
+  const i = argv.indexOf(`--${f}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
+};
+if (has("help")) {
+  process.stdout.write(`usage: bun run bench [--duration 10] [--concurrency 32] [--quick] [--source] [--alg RS256|ES256|EdDSA]
+                     [--only W1,W2,...] [--users 1000] [--binary PATH] [--scale [--scale-users 1000000]] [--keep]\n`);
+  process.exit(0);
+}
+const quick = has("quick");
+const duration = Number(flag("duration", quick ? "3" : "10"));
+const concurrency = Number(flag("concurrency", "32"));
+const warmup = Number(flag("warmup", quick ? "0.5" : "1"));
+const alg = flag("alg", "RS256");
+const fromSource = has("source");
+const only = new Set(flag("only", "W1,W2,W3,W4,W5,W6").split(",").map((s) => s.trim().toUpperCase()));
+const baseUsers = Number(flag("users", "1000"));
+const scale = has("scale");
+const scaleUsers = Number(flag("scale-users", "1000000"));
+const spawnSamples = Number(flag("starts", quick ? "3" : "7"));
+const probeMs = Math.round(Math.min(duration, quick ? 2 : 5) * 1000);
+if (!["RS256", "ES256", "EdDSA"].includes(alg)) throw new Error(`--alg must be RS256, ES256 or EdDSA (got ${alg})`);
+if (!(duration > 0) || !(concurrency > 0)) throw new Error("--duration and --concurrency must be positive");
+
+const work = mkdtempSync(join(tmpdir(), "identra-bench-"));
+const figures: Record<string, unknown>[] = [];
+const runStarted = performance.now();
+const log = (line: string) => process.stderr.write(`[bench ${((performance.now() - runStarted) / 1000).toFixed(1)}s] ${line}\n`);
+const emit = (figure: Record<string, unknown>) => {
+  figures.push(figure);
+  process.stdout.write(JSON.stringify(figure) + "\n");
+};
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+// ---- the server -------------------------------------------------------------------------------
+let serverCmd: string[];
+let binarySize: number | null = null;
+async function prepareServer() {
+  if (fromSource) {
+    serverCmd = [process.execPath, join(ROOT, "src/main.ts"), "serve"];
+    return;
+  }
+  const given = flag("binary", "");
+  const out = given ? resolve(given) : join(work, "identra");
+  if (!given) {
+    log("building the executable (scripts/build.ts)…");
+    const b = Bun.spawnSync([process.execPath, join(ROOT, "scripts/build.ts"), "--outfile", out], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    if (b.exitCode !== 0) {
+      process.stderr.write(b.stderr.toString() + b.stdout.toString());
+      throw new Error("build failed (use --source to bench the server from source)");
+    }
+  }
+  binarySize = statSync(out).size;
+  serverCmd = [out, "serve"];
+}
+
+interface Running {
+  proc: Bun.Subprocess;
+  http: string;
+  grpc: string;
+  httpPort: number;
+  grpcPort: number;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+function serverEnv(dataDir: string, httpPort: number, grpcPort: number, smtpPort: number): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/tmp",
+    IDENTRA_BIND_ADDRESS: "127.0.0.1",
+    IDENTRA_HTTP_PORT: String(httpPort),
+    IDENTRA_GRPC_PORT: String(grpcPort),
+    IDENTRA_PERSISTENCE_TYPE: "sqlite",
+    IDENTRA_PERSISTENCE_SQLITE_PATH: join(dataDir, "users.db"),
+    IDENTRA_AUTH_SIGNING_ALGORITHM: alg,
+    // The bench logs thousands of users in from one IP: lift the limits that would otherwise (rightly)
+    // stop it. Nothing else is changed from configs/default.toml.
+    IDENTRA_AUTH_RATE_LIMIT_FAILED_LOGIN_MAX: "1000000",
+    IDENTRA_AUTH_RATE_LIMIT_CODE_SEND_MAX: "1000000",
+    IDENTRA_AUTH_RATE_LIMIT_CODE_SEND_COOLDOWN: "0s",
+    IDENTRA_SMTP_MAILER_HOST: "127.0.0.1",
+    IDENTRA_SMTP_MAILER_PORT: String(smtpPort),
+    IDENTRA_SMTP_MAILER_FROM_EMAIL: "bench@identra.test",
+    IDENTRA_SMTP_MAILER_SECURE: "false",
+    IDENTRA_SMTP_MAILER_START_TLS: "false",
+  };
+}
+
+/** Starts the server with fixed ports and waits for the first 200 from the JWKS endpoint. */
+async function startServer(dataDir: string, smtpPort: number, tag: string): Promise<Running & { readyMs: number }> {
+  const httpPort = await freePort();
+  const grpcPort = await freePort();
+  const logFile = join(work, `server-${tag}.log`);
+  const http = `http://127.0.0.1:${httpPort}`;
+  const t0 = performance.now();
+  const proc = Bun.spawn(serverCmd, {
+    cwd: work,
+    env: serverEnv(dataDir, httpPort, grpcPort, smtpPort),
+    stdout: Bun.file(logFile),
+    stderr: Bun.file(logFile + ".err"),
+  });
+  let readyMs = -1;
+  const deadline = t0 + 30_000;
+  while (performance.now() < deadline) {
+    if (proc.exitCode !== null) break;
+    try {
+      const res = await fetch(`${http}/api/.well-known/jwks.json`);
+      await res.arrayBuffer();
+      if (res.status === 200) {
+        readyMs = performance.now() - t0;
+        break;
+      }
+    } catch {
+      // not listening yet
+    }
+    await sleep(1);
+  }
+  if (readyMs < 0) {
+    proc.kill("SIGKILL");
+    const err = await Bun.file(logFile + ".err").text().catch(() => "");
+    throw new Error(`server did not answer within 30 s (exit ${proc.exitCode}): ${err.slice(0, 500)}`);
+  }
+  return {
+    proc,
+    http,
+    grpc: `127.0.0.1:${grpcPort}`,
+    httpPort,
+    grpcPort,
+    logFile,
+    readyMs,
+    async stop() {
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+      await proc.exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// ---- load and ceilings ------------------------------------------------------------------------
+async function drive(spec: Omit<LoadSpec, "durationS" | "warmupS" | "concurrency"> & Partial<LoadSpec>): Promise<LoadResult> {
+  const full: LoadSpec = { durationS: duration, warmupS: warmup, concurrency, ...spec };
+  const p = Bun.spawn([process.execPath, join(BENCH, "loadgen.ts"), JSON.stringify(full)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => p.kill("SIGKILL"), (full.durationS + full.warmupS + 120) * 1000);
+  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  clearTimeout(timer);
+  const line = out.trim().split("\n").pop() ?? "";
+  if (p.exitCode !== 0 || !line.startsWith("{")) throw new Error(`load generator for ${spec.workload} failed (exit ${p.exitCode}): ${err.slice(0, 800)}`);
+  return JSON.parse(line) as LoadResult;
+}
+
+async function inWorkers<T>(file: string, n: number, message: T): Promise<number> {
+  const counts = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<number>((resolveCount, reject) => {
+          const w = new Worker(join(BENCH, file));
+          w.onmessage = (e: MessageEvent<number>) => {
+            resolveCount(e.data);
+            w.terminate();
+          };
+          w.onerror = (e) => reject(new Error(`${file}: ${e.message}`));
+          w.postMessage(message);
+        }),
+    ),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+function activeKeyPem(dataDir: string): string {
+  const db = new Database(join(dataDir, "users.db"), { readonly: true });
+  try {
+    const row = db.query<{ private_key_pem: string }, [string]>("SELECT private_key_pem FROM signing_keys WHERE alg = ? AND state = 'ACTIVE'").get(alg);
+    if (!row) throw new Error(`no ACTIVE ${alg} key in the store`);
+    return row.private_key_pem;
+  } finally {
+    db.close();
+  }
+}
+
+async function signCeiling(pem: string): Promise<number> {
+  const n = await inWorkers("sign-worker.ts", CORES, { pem, alg, ms: probeMs, lanes: 8 });
+  return n / (probeMs / 1000);
+}
+
+async function hashCeiling(phc: string): Promise<number> {
+  const n = await inWorkers("hash-worker.ts", CORES, { mode: "verify", phc, password: SEED_PASSWORD, ms: probeMs, params: DEFAULT_ARGON2 });
+  return n / (probeMs / 1000);
+}
+
+async function bareCeiling(bodyBytes: number): Promise<LoadResult> {
+  const p = Bun.spawn([process.execPath, join(BENCH, "bare-server.ts"), String(bodyBytes)], { stdout: "pipe", stderr: "inherit" });
+  const reader = p.stdout.getReader();
+  let text = "";
+  while (!/port=(\d+)/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("bare server exited");
+    text += new TextDecoder().decode(value);
+  }
+  const port = Number(/port=(\d+)/.exec(text)![1]);
+  try {
+    return await drive({ workload: "BARE", http: `http://127.0.0.1:${port}` });
+  } finally {
+    p.kill("SIGTERM");
+    await p.exited;
+  }
+}
+
+// ---- reporting --------------------------------------------------------------------------------
+interface Row {
+  name: string;
+  measured: string;
+  ceiling: string;
+  ratio: number | null;
+  target: string;
+  met: boolean | null;
+}
+const rows: Row[] = [];
+
+function workloadFigure(r: LoadResult, label: string, ceiling: { name: string; value: number } | null, target: { min?: number; p99Below?: number } = {}) {
+  const ratio = ceiling ? r.ops_per_s / ceiling.value : null;
+  const checks: boolean[] = [r.errors === 0];
+  if (target.min !== undefined && ratio !== null) checks.push(ratio >= target.min);
+  if (target.p99Below !== undefined) checks.push(r.p99_ms < target.p99Below);
+  const hasTarget = target.min !== undefined || target.p99Below !== undefined;
+  const met = hasTarget ? checks.every(Boolean) : r.errors === 0 ? null : false;
+  emit({ figure: r.workload, label, ...r, ceiling: ceiling?.name ?? null, ceiling_ops_per_s: ceiling ? round(ceiling.value) : null, ratio: ratio === null ? null : round(ratio, 3), met });
+  const tgt = [target.min !== undefined ? `≥ ${target.min} ×` : "", target.p99Below !== undefined ? `p99 < ${target.p99Below} ms` : ""].filter(Boolean).join(", ");
+  rows.push({
+    name: `${r.workload} ${label}`,
+    measured: `${round(r.ops_per_s)} ops/s · p50 ${r.p50_ms} / p99 ${r.p99_ms} / max ${r.max_ms} ms · ${r.errors} errors`,
+    ceiling: ceiling ? `${round(ceiling.value)} ops/s (${ceiling.name})` : "—",
+    ratio,
+    target: tgt || "errors = 0",
+    met,
+  });
+}
+
+function markdown(): string {
+  const lines = ["| figure | measured | ceiling | ratio | target | met |", "| --- | --- | --- | --- | --- | --- |"];
+  for (const r of rows) lines.push(`| ${r.name} | ${r.measured} | ${r.ceiling} | ${r.ratio === null ? "—" : r.ratio.toFixed(2)} | ${r.target} | ${r.met === null ? "—" : r.met ? "yes" : "**no**"} |`);
+  return lines.join("\n");
+}
+
+// ---- the runs ---------------------------------------------------------------------------------
+async function standardRun() {
+  const phc = await hash(SEED_PASSWORD, { algorithm: 2, ...DEFAULT_ARGON2 });
+  const dataDir = join(work, "data");
+  const seeded = await seed({ db: join(dataDir, "users.db"), users: baseUsers, prefix: "u", passwordHash: phc });
+  log(`seeded ${seeded.users} users in ${seeded.seconds} s`);
+  const smtpPort = await freePort();
+
+  // Spawn to first successful request: the first start also generates the signing key.
+  const starts: number[] = [];
+  let firstStart = 0;
+  for (let i = 0; i <= spawnSamples; i++) {
+    const s = await startServer(dataDir, smtpPort, `start${i}`);
+    if (i === 0) firstStart = s.readyMs;
+    else starts.push(s.readyMs);
+    await s.stop();
+  }
+  const spawnMs = median(starts);
+  emit({ figure: "spawn_to_first_response_ms", median: round(spawnMs), samples: starts.map((x) => round(x)), first_start_with_keygen_ms: round(firstStart), met: spawnMs < 100 });
+  rows.push({ name: "spawn → first 200 (median)", measured: `${round(spawnMs)} ms (first start, with key generation: ${round(firstStart)} ms)`, ceiling: "—", ratio: null, target: "< 100 ms", met: spawnMs < 100 });
+
+  const server = await startServer(dataDir, smtpPort, "main");
+  log(`server up (${fromSource ? "source" : "binary"}, ${alg}) http=${server.httpPort} grpc=${server.grpcPort}`);
+  try {
+    await sleep(1000);
+    const idle = (await rssMiB(server.proc.pid)) ?? -1;
+    emit({ figure: "idle_rss_mib", value: idle, met: idle < 100 });
+    rows.push({ name: "idle RSS", measured: `${idle} MiB`, ceiling: "—", ratio: null, target: "< 100 MB", met: idle < 100 });
+    if (binarySize !== null) {
+      emit({ figure: "binary_size_mib", value: round(binarySize / 1024 / 1024) });
+      rows.push({ name: "binary size", measured: `${round(binarySize / 1024 / 1024)} MiB`, ceiling: "—", ratio: null, target: "—", met: null });
+    }
+
+    // Ceilings, measured now, on this machine, while the server is idle.
+    const pem = activeKeyPem(dataDir);
+    log(`ceiling: ${alg} signing with jose on ${CORES} workers…`);
+    const signRate = await signCeiling(pem);
+    emit({ figure: "ceiling_sign", alg, signs_per_s: round(signRate), workers: CORES, refresh_ceiling: round(signRate / 2) });
+    log(`ceiling: Argon2id verify (m=${DEFAULT_ARGON2.memoryCost},t=${DEFAULT_ARGON2.timeCost},p=${DEFAULT_ARGON2.parallelism}) on ${CORES} workers…`);
+    const hashRate = await hashCeiling(phc);
+    emit({ figure: "ceiling_argon2id", verifies_per_s: round(hashRate), workers: CORES, params: DEFAULT_ARGON2 });
+    const jwksBytes = (await (await fetch(`${server.http}/api/.well-known/jwks.json`)).arrayBuffer()).byteLength;
+    let bare: LoadResult | null = null;
+    if (only.has("W1")) {
+      log(`ceiling: bare Bun.serve with a ${jwksBytes}-byte body…`);
+      bare = await bareCeiling(jwksBytes);
+      emit({ figure: "ceiling_bare_bun_serve", body_bytes: jwksBytes, ...bare });
+    }
+
+    const refreshCeiling = { name: `${alg} sign rate / 2`, value: signRate / 2 };
+    const loginCeiling = { name: "Argon2id verify rate", value: hashRate };
+    const users = { prefix: "u", count: baseUsers };
+    const tag = String(Date.now());
+    let w2: LoadResult | null = null;
+    for (const w of ["W1", "W2", "W3", "W4", "W5", "W6"] as WorkloadId[]) {
+      if (!only.has(w)) continue;
+      log(`${w}: ${duration} s at concurrency ${concurrency}…`);
+      const r = await drive({ workload: w, http: server.http, grpc: server.grpc, users, smtpPort, runTag: tag });
+      if (w === "W1") workloadFigure(r, "GET jwks.json", bare ? { name: "bare Bun.serve", value: bare.ops_per_s } : null, { min: 0.8, p99Below: 10 });
+      if (w === "W2") {
+        w2 = r;
+        workloadFigure(r, "REST refresh", refreshCeiling, alg === "RS256" ? { min: 0.8 } : {});
+      }
+      if (w === "W3") workloadFigure(r, "password login", loginCeiling, { min: 0.8 });
+      if (w === "W4") workloadFigure(r, "first login (auto-register)", { name: "Argon2id rate", value: hashRate });
+      if (w === "W5") workloadFigure(r, "gRPC refresh", w2 ? { name: "W2", value: w2.ops_per_s } : null, w2 ? { min: 0.7 } : {});
+      if (w === "W6") workloadFigure(r, "email code send + login", null);
+    }
+    const after = (await rssMiB(server.proc.pid)) ?? -1;
+    emit({ figure: "rss_after_run_mib", value: after });
+    rows.push({ name: "RSS after the run", measured: `${after} MiB`, ceiling: "—", ratio: null, target: "—", met: null });
+  } finally {
+    await server.stop();
+  }
+}
+
+async function scaleRun() {
+  const phc = await hash(SEED_PASSWORD, { algorithm: 2, ...DEFAULT_ARGON2 });
+  const smtpPort = await freePort();
+  const results: Record<string, Record<number, LoadResult>> = { W2: {}, W3: {} };
+  for (const n of [baseUsers, scaleUsers]) {
+    const dataDir = join(work, `scale-${n}`);
+    const s = await seed({ db: join(dataDir, "users.db"), users: n, prefix: "u", passwordHash: phc, log });
+    log(`seeded ${n} users + ${s.families} refresh families in ${s.seconds} s`);
+    emit({ figure: "seed", users: n, families: s.families, seconds: s.seconds, db_mib: round(statSync(join(dataDir, "users.db")).size / 1024 / 1024) });
+    const server = await startServer(dataDir, smtpPort, `scale-${n}`);
+    try {
+      for (const w of ["W2", "W3"] as const) {
+        log(`${w} against ${n} users…`);
+        const r = await drive({ workload: w, http: server.http, grpc: server.grpc, users: { prefix: "u", count: n } });
+        results[w]![n] = r;
+        emit({ figure: `${w}_at_${n}_users`, ...r });
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+  for (const w of ["W2", "W3"] as const) {
+    const small = results[w]![baseUsers]!;
+    const big = results[w]![scaleUsers]!;
+    const ratio = small.ops_per_s / big.ops_per_s;
+    const met = ratio <= 1.2 && small.errors === 0 && big.errors === 0;
+    emit({ figure: `${w}_scale`, small_users: baseUsers, big_users: scaleUsers, small_ops_per_s: small.ops_per_s, big_ops_per_s: big.ops_per_s, slowdown: round(ratio, 3), big_p99_ms: big.p99_ms, small_p99_ms: small.p99_ms, met });
+    rows.push({
+      name: `${w} at ${scaleUsers.toLocaleString("en")} vs ${baseUsers.toLocaleString("en")} users`,
+      measured: `${round(big.ops_per_s)} vs ${round(small.ops_per_s)} ops/s (p99 ${big.p99_ms} vs ${small.p99_ms} ms)`,
+      ceiling: "—",
+      ratio: round(ratio, 3),
+      target: "slowdown ≤ 1.2 ×",
+      met,
+    });
+  }
+}
+
+let failed = false;
+try {
+  await prepareServer();
+  if (scale) await scaleRun();
+  else await standardRun();
+} catch (e) {
+  failed = true;
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+} finally {
+  if (!has("keep")) rmSync(work, { recursive: true, force: true });
+  else log(`kept ${work}`);
+}
+const errors = figures.reduce((n, f) => n + (typeof f.errors === "number" ? f.errors : 0), 0);
+const header = `Identra bench — ${fromSource ? "from source" : "compiled binary"}, ${alg}, ${CORES} cores, concurrency ${concurrency}, ${duration} s per workload (${new Date().toISOString()}, total ${round((performance.now() - runStarted) / 1000)} s)`;
+const md = `${header}\n\n${markdown()}\n`;
+process.stdout.write(`\n${md}`);
+await Bun.write(join(BENCH, "results", scale ? "last-scale.md" : "last.md"), md);
+await Bun.write(join(BENCH, "results", scale ? "last-scale.jsonl" : "last.jsonl"), figures.map((f) => JSON.stringify(f)).join("\n") + "\n");
+if (failed || errors > 0) {
+  process.stderr.write(failed ? "bench: FAILED\n" : `bench: ${errors} request errors (must be 0)\n`);
+  process.exit(1);
+}

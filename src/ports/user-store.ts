@@ -15,11 +15,12 @@ export interface UserStore {
   /** Applies the patch and sets updatedAt = at; returns the updated user or null when missing. */
   update(id: string, patch: UserPatch, at: number): Promise<User | null>;
   /**
-   * Marks the address as proven. Atomically: when the account was NOT yet verified, its password
-   * (set by an unproven sign-up) is removed. Returns whether a password was removed, or null when
-   * the user does not exist.
+   * Marks the address as proven. Atomically: when the account was NOT yet verified, everything an
+   * unproven sign-up attached to it is removed — its password and its external identities (else
+   * whoever registered the address first could bind their own GitHub and keep a way in). Returns what
+   * was removed, or null when the user does not exist.
    */
-  markEmailVerified(id: string, at: number): Promise<{ passwordRemoved: boolean } | null>;
+  markEmailVerified(id: string, at: number): Promise<{ passwordRemoved: boolean; identitiesRemoved: number } | null>;
 
   findIdentity(provider: string, providerUserId: string): Promise<ExternalIdentity | null>;
   listIdentities(userId: string): Promise<ExternalIdentity[]>;

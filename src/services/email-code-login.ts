@@ -54,9 +54,9 @@ export function createEmailCodeLogin(deps: {
 
   async function proveExisting(userId: string) {
     const result = await users.markEmailVerified(userId, clock.now());
-    if (result?.passwordRemoved) {
+    if (result && (result.passwordRemoved || result.identitiesRemoved > 0)) {
       const revoked = await sessions.revokeAllForUser(userId);
-      logger.warn("unverified password removed after the owner proved the address", { user_id: userId, families_revoked: revoked });
+      logger.warn("unproven sign-up reset after the owner proved the address", { user_id: userId, identities_removed: result.identitiesRemoved, families_revoked: revoked });
     }
     const user = await users.findById(userId);
     if (!user) throw new AppError("INVALID_CODE", MESSAGES.invalidCode);

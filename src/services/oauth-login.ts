@@ -100,14 +100,16 @@ export function createOAuthLogin(deps: {
   }
 
   async function mergeInto(user: User, link: { provider: string; providerUserId: string; createdAt: number }): Promise<User> {
-    await users.linkIdentity({ ...link, userId: user.id });
+    // Prove the address first: that drops whatever an unproven sign-up attached (password, a GitHub
+    // link of the squatter's) before the owner's GitHub is linked.
     if (!user.emailVerified) {
       const result = await users.markEmailVerified(user.id, clock.now());
-      if (result?.passwordRemoved) {
+      if (result && (result.passwordRemoved || result.identitiesRemoved > 0)) {
         const n = await sessions.revokeAllForUser(user.id);
-        logger.warn("unverified password removed after a verified GitHub email matched the account", { user_id: user.id, families_revoked: n });
+        logger.warn("unproven sign-up reset after a verified GitHub email matched the account", { user_id: user.id, identities_removed: result.identitiesRemoved, families_revoked: n });
       }
     }
+    await users.linkIdentity({ ...link, userId: user.id });
     return (await users.findById(user.id)) ?? user;
   }
 

@@ -79,7 +79,7 @@ export const runUserStoreContract = (name: string, makeStores: () => Promise<Use
     test("markEmailVerified removes the password of an unverified account", async () => {
       const u = aUser({ emailVerified: false });
       await users.create(u);
-      expect(await users.markEmailVerified(u.id, 1_700_000_400_000)).toEqual({ passwordRemoved: true });
+      expect(await users.markEmailVerified(u.id, 1_700_000_400_000)).toEqual({ passwordRemoved: true, identitiesRemoved: 0 });
       const after = await users.findById(u.id);
       expect(after).toMatchObject({ emailVerified: true, passwordHash: null, updatedAt: 1_700_000_400_000 });
     });
@@ -87,15 +87,28 @@ export const runUserStoreContract = (name: string, makeStores: () => Promise<Use
     test("markEmailVerified keeps the password of an already verified account", async () => {
       const u = aUser({ emailVerified: true });
       await users.create(u);
-      expect(await users.markEmailVerified(u.id, 1_700_000_400_000)).toEqual({ passwordRemoved: false });
+      const ident = anIdentity(u.id);
+      await users.linkIdentity(ident);
+      expect(await users.markEmailVerified(u.id, 1_700_000_400_000)).toEqual({ passwordRemoved: false, identitiesRemoved: 0 });
       expect((await users.findById(u.id))?.passwordHash).toBe(u.passwordHash);
+      expect(await users.listIdentities(u.id)).toEqual([ident]);
     });
 
     test("markEmailVerified of an unverified account without password → passwordRemoved false", async () => {
       const u = aUser({ emailVerified: false, passwordHash: null });
       await users.create(u);
-      expect(await users.markEmailVerified(u.id, 1_700_000_400_000)).toEqual({ passwordRemoved: false });
+      expect(await users.markEmailVerified(u.id, 1_700_000_400_000)).toEqual({ passwordRemoved: false, identitiesRemoved: 0 });
       expect((await users.findById(u.id))?.emailVerified).toBe(true);
+    });
+
+    test("markEmailVerified of an unverified account removes the identities an unproven sign-up linked", async () => {
+      const u = aUser({ emailVerified: false });
+      await users.create(u);
+      const ident = anIdentity(u.id);
+      await users.linkIdentity(ident);
+      expect(await users.markEmailVerified(u.id, 1_700_000_400_000)).toEqual({ passwordRemoved: true, identitiesRemoved: 1 });
+      expect(await users.listIdentities(u.id)).toEqual([]);
+      expect(await users.findIdentity(ident.provider, ident.providerUserId)).toBeNull();
     });
 
     test("markEmailVerified of an unknown user → null", async () => {

@@ -56,7 +56,7 @@ for (const transport of ["rest", "grpc"] as const) {
   const d = () => drivers.find((x) => x.transport === transport)!;
 
   describe(`pre-hijack guard vs. GitHub links over ${transport}`, () => {
-    test.failing("a GitHub account bound while the address was unproven does not survive the owner proving it", async () => {
+    test("a GitHub account bound while the address was unproven does not survive the owner proving it", async () => {
       const victim = `victim-${transport}-${++n}@example.com`;
       const attackerId = 5_000_000 + n;
       const attackerLogin = `attacker-${transport}-${n}`;

@@ -66,9 +66,16 @@ export const createMemoryUserStore = (): UserStore => {
     markEmailVerified: async (id, at) => {
       const u = users.get(id);
       if (!u) return null;
-      if (u.emailVerified) return { passwordRemoved: false };
+      if (u.emailVerified) return { passwordRemoved: false, identitiesRemoved: 0 };
       users.set(id, { ...u, emailVerified: true, passwordHash: null, updatedAt: at });
-      return { passwordRemoved: u.passwordHash !== null };
+      let identitiesRemoved = 0;
+      for (const [key, i] of identities) {
+        if (i.userId === id) {
+          identities.delete(key);
+          identitiesRemoved++;
+        }
+      }
+      return { passwordRemoved: u.passwordHash !== null, identitiesRemoved };
     },
     findIdentity: async (provider, providerUserId) => {
       const i = identities.get(identityKey(provider, providerUserId));

@@ -76,6 +76,7 @@ export const createSqliteUserStore = (db: Database): UserStore => {
     "SELECT * FROM external_identities WHERE user_id = ? ORDER BY created_at, rowid",
   );
   const ping = db.query("SELECT 1");
+  const dropIdentities = db.query<unknown, [string]>("DELETE FROM external_identities WHERE user_id = ?");
 
   const addIdentity = (i: ExternalIdentity): void => {
     insertIdentity.run({
@@ -103,9 +104,10 @@ export const createSqliteUserStore = (db: Database): UserStore => {
   const markVerifiedTx = db.transaction((id: string, at: number) => {
     const row = byId.get(id);
     if (!row) return null;
-    if (row.email_verified === 1) return { passwordRemoved: false };
+    if (row.email_verified === 1) return { passwordRemoved: false, identitiesRemoved: 0 };
     verify.run(at, id);
-    return { passwordRemoved: row.password_hash !== null };
+    const identitiesRemoved = dropIdentities.run(id).changes;
+    return { passwordRemoved: row.password_hash !== null, identitiesRemoved };
   });
 
   const linkTx = db.transaction((i: ExternalIdentity): "created" | "unchanged" => {

@@ -5,6 +5,8 @@ import type { Config } from "../../config/types.ts";
 import { AppError, isAppError } from "../../domain/errors.ts";
 import type { Logger } from "../../ports/system.ts";
 import type { HealthApi, IdentraApi } from "../../services/api.ts";
+import type { Metrics } from "../../services/metrics.ts";
+import { createRequestObserver, loggableEmail, roundMs } from "../observe.ts";
 import { toPublicError } from "../error-table.ts";
 import { createIpMatcher } from "../http/ip-cidr.ts";
 import { createCallContext } from "./call-context.ts";
@@ -23,6 +25,8 @@ export interface GrpcServerDeps {
   config: Config;
   logger: Logger;
   newRequestId: () => string;
+  /** When given, every call is counted and timed (the REST port serves `/metrics`). */
+  metrics?: Metrics;
   /** Monotonic milliseconds for call durations (default `performance.now`). */
   monotonicNow?: () => number;
 }
@@ -33,10 +37,14 @@ export interface GrpcServer {
   stop(graceMs: number): Promise<void>;
 }
 
+/** `16` → `UNAUTHENTICATED` (grpc-js `status` is a numeric enum with its reverse mapping). */
+const grpcCodeName = (code: number): string => (status as unknown as Record<number, string>)[code] ?? String(code);
+
 const bindAddress = (host: string, port: number): string => `${host.includes(":") ? `[${host}]` : host}:${port}`;
 
 export const createGrpcServer = (deps: GrpcServerDeps): GrpcServer => {
-  const { api, health, config, logger, newRequestId } = deps;
+  const { api, health, config, logger, newRequestId, metrics } = deps;
+  const observe = createRequestObserver(metrics);
   const now = deps.monotonicNow ?? (() => performance.now());
   const contextOf = createCallContext({ isTrusted: createIpMatcher(config.http.trustedProxies), newRequestId });
   const files = Object.values(PROTO_FILES).map((file) => ({ file, proto: loadProto(file) }));
@@ -56,8 +64,18 @@ export const createGrpcServer = (deps: GrpcServerDeps): GrpcServer => {
       if (!rpc) throw new AppError("UNIMPLEMENTED", `method ${name} not implemented`);
       return rpc(api, call.request, ctx);
     };
-    const log = (code: number) =>
-      logger.info("grpc call", { method, status: code, durationMs: Math.round((now() - started) * 100) / 100, requestId: ctx.requestId });
+    const log = (code: number) => {
+      const durationMs = now() - started;
+      observe({ transport: "grpc", labels: { method }, code: grpcCodeName(code), durationMs });
+      const email = isUndecodable(call.request) ? undefined : loggableEmail(call.request?.email);
+      logger.info("grpc call", {
+        method,
+        status: code,
+        durationMs: roundMs(durationMs),
+        requestId: ctx.requestId,
+        ...(email !== undefined ? { email } : {}),
+      });
+    };
     run().then(
       (res) => {
         callback(null, res);

@@ -11,6 +11,8 @@ export interface RequestMeta {
   route: string;
   /** True when no route matched (the static SPA may still answer). */
   unmatched: boolean;
+  /** The request's email, for the access log at debug level only (see observe.ts). */
+  email?: string;
   /** The error behind a failure response, for the caller to log (never shown). */
   error?: unknown;
 }

@@ -4,7 +4,9 @@ import type { Server } from "bun";
 import type { Config } from "../../config/types.ts";
 import type { Logger } from "../../ports/system.ts";
 import type { HealthApi, IdentraApi } from "../../services/api.ts";
+import type { Metrics } from "../../services/metrics.ts";
 import { isAppError } from "../../domain/errors.ts";
+import { createRequestObserver, PROMETHEUS_CONTENT_TYPE, roundMs } from "../observe.ts";
 import { createHttpApp } from "./app.ts";
 import { createCorsPolicy } from "./cors.ts";
 import { errorResponse } from "./error-response.ts";
@@ -19,6 +21,8 @@ export interface HttpServerDeps {
   config: Config;
   logger: Logger;
   newRequestId: () => string;
+  /** When given: `GET /metrics` serves it, and every request is counted and timed. */
+  metrics?: Metrics;
   /** Monotonic milliseconds for request durations (default `performance.now`). */
   monotonicNow?: () => number;
 }
@@ -31,8 +35,14 @@ export interface HttpServer {
 
 const isApiPath = (p: string): boolean => p === "/api" || p.startsWith("/api/");
 
+export const METRICS_PATH = "/metrics";
+
+const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+const metricMethod = (m: string): string => (KNOWN_METHODS.has(m) ? m : "OTHER");
+
 export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
-  const { api, health, config, logger, newRequestId } = deps;
+  const { api, health, config, logger, newRequestId, metrics } = deps;
+  const observe = createRequestObserver(metrics);
   const now = deps.monotonicNow ?? (() => performance.now());
   const meta = createMetaStore();
   const app = createHttpApp({ api, health, meta, maxBodyBytes: config.http.maxBodyBytes });
@@ -45,6 +55,12 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     if (request.method === "OPTIONS") {
       m.route = "(preflight)";
       return cors.preflight(request.headers.get("origin"));
+    }
+    if (metrics && pathname === METRICS_PATH && (request.method === "GET" || request.method === "HEAD")) {
+      m.route = METRICS_PATH;
+      return new Response(request.method === "HEAD" ? null : metrics.registry.render(), {
+        headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
+      });
     }
     const res = await app.handle(request);
     if (m.unmatched && serveStatic && (request.method === "GET" || request.method === "HEAD") && !isApiPath(pathname)) {
@@ -90,12 +106,17 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       const e = m.error;
       logger.error("unhandled error", { requestId: m.requestId, error: e instanceof Error ? e.stack ?? e.message : String(e) });
     }
+    const durationMs = now() - started;
+    // The label is the matched pattern or a fixed name, never the raw path (callers could mint series).
+    const routeLabel = m.route || "(unmatched)";
+    observe({ transport: "http", labels: { method: metricMethod(request.method), route: routeLabel }, code: String(res.status), durationMs });
     logger.info("http request", {
       method: request.method,
       route: m.route || pathname,
       status: res.status,
-      durationMs: Math.round((now() - started) * 100) / 100,
+      durationMs: roundMs(durationMs),
       requestId: m.requestId,
+      ...(m.email !== undefined ? { email: m.email } : {}),
     });
     return res;
   };

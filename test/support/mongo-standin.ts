@@ -72,16 +72,18 @@ const waitForLine = async (proc: Subprocess<"ignore", "pipe", "pipe">, pattern: 
   })();
 };
 
-const startStandin = async (): Promise<MongoHandle> => {
+/** Starts the in-memory stand-in (even when IDENTRA_TEST_MONGO_URI is set), on `port` or a free one. */
+export const startMongoStandin = async (port?: number): Promise<MongoHandle & { port: number }> => {
   const script = standinScript();
   if (!existsSync(script)) throw new Error(`mongo stand-in not found at ${script} (expected shared/ beside the repository)`);
   installExitHook();
-  const port = await freePort();
+  port ??= await freePort();
   const proc = Bun.spawn([script, String(port)], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   running.add(proc);
   // The first start installs the stand-in's dependencies into a cache folder.
   await waitForLine(proc, `congo listening 127.0.0.1:${port}`, 120_000);
   return {
+    port,
     uri: `mongodb://127.0.0.1:${port}/?directConnection=true`,
     database: uniqueDatabase(),
     stop: async () => {
@@ -113,4 +115,19 @@ const useReal = (): MongoHandle => {
 };
 
 /** A MongoDB with a fresh database name: IDENTRA_TEST_MONGO_URI when set, else a new stand-in process. */
-export const startMongo = async (): Promise<MongoHandle> => (isRealMongo ? useReal() : startStandin());
+export const startMongo = async (): Promise<MongoHandle> => (isRealMongo ? useReal() : startMongoStandin());
+
+/**
+ * Whether the server runs multi-document transactions. The stand-in commits them (it does not roll
+ * back aborted ones); a real server only as a replica set or sharded cluster.
+ */
+export const supportsTransactions = async (): Promise<boolean> => {
+  if (!isRealMongo) return true;
+  const client = new MongoClient(REAL_URI, { serverSelectionTimeoutMS: 5_000 });
+  try {
+    const hello = await client.db("admin").command({ hello: 1 });
+    return typeof hello.setName === "string" || hello.msg === "isdbgrid";
+  } finally {
+    await client.close();
+  }
+};

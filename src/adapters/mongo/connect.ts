@@ -60,15 +60,15 @@ const isTransient = (error: unknown): boolean =>
   error instanceof MongoError && error.hasErrorLabel("TransientTransactionError") && !isUnavailable(error);
 
 /** One transaction with a bounded retry on write conflicts (never on an unreachable deployment). */
-const inTransaction = async (client: MongoClient, writes: (session: ClientSession) => Promise<void>): Promise<void> => {
+const inTransaction = async <T>(client: MongoClient, writes: (session: ClientSession) => Promise<T>): Promise<T> => {
   const session = client.startSession();
   try {
     for (let attempt = 1; ; attempt += 1) {
       session.startTransaction({ readConcern: { level: "snapshot" }, writeConcern: { w: "majority" } });
       try {
-        await writes(session);
+        const result = await writes(session);
         await session.commitTransaction();
-        return;
+        return result;
       } catch (error) {
         if (session.inTransaction()) await session.abortTransaction().catch(() => {});
         if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isTransient(error)) throw error;
@@ -84,14 +84,15 @@ const inTransaction = async (client: MongoClient, writes: (session: ClientSessio
  * Runs `writes` as one transaction when the deployment supports them; otherwise runs them in
  * order and, when one fails, calls `undo` (best effort) before rethrowing, so a failed multi-write
  * leaves nothing behind. `writes` must be ordered so that the writes that can fail (the `_id`
- * claims) come before the ones that cannot, and must not read its own earlier writes.
+ * claims) come before the ones that cannot, and so that stopping after any of its writes (a crash
+ * without a transaction) leaves a state that is safe and that a retry completes.
  */
 export const createWriteRunner =
   (connection: Pick<Connection, "client" | "transactions">) =>
-  async (writes: (session: ClientSession | undefined) => Promise<void>, undo: () => Promise<void>): Promise<void> => {
+  async <T>(writes: (session: ClientSession | undefined) => Promise<T>, undo: () => Promise<void>): Promise<T> => {
     if (connection.transactions) return inTransaction(connection.client, writes);
     try {
-      await writes(undefined);
+      return await writes(undefined);
     } catch (error) {
       await undo().catch(() => {});
       throw error;

@@ -1,5 +1,6 @@
 import { AppError, MESSAGES } from "../../domain/errors.ts";
 import type { ExternalIdentity } from "../../domain/user.ts";
+import type { ClientSession } from "mongodb";
 import type { WriteRunner } from "./connect.ts";
 import { isDuplicateKey } from "./errors.ts";
 import { identityId, slotId } from "./schema.ts";
@@ -51,7 +52,20 @@ export const createIdentityLinks = (c: Collections, runWrites: WriteRunner) => {
     throw alreadyLinked(cause);
   };
 
-  const link = async (i: ExternalIdentity): Promise<"created" | "unchanged"> => {
+  /**
+   * A slot naming an identity that does not exist (left by a crash between the two deletes in
+   * removeAll, or between the two inserts of a link without transactions) is stale: free it.
+   * Returns whether it did.
+   */
+  const freeStaleSlot = async (i: ExternalIdentity): Promise<boolean> => {
+    const slot = await c.slots.findOne({ _id: slotId(i.userId, i.provider) });
+    if (!slot || slot.provider_user_id === i.providerUserId) return false;
+    const held = await c.identities.findOne({ _id: identityId(slot.provider, slot.provider_user_id), user_id: i.userId });
+    if (held) return false;
+    return (await c.slots.deleteOne({ _id: slot._id, provider_user_id: slot.provider_user_id })).deletedCount === 1;
+  };
+
+  const link = async (i: ExternalIdentity, retried = false): Promise<"created" | "unchanged"> => {
     const existing = await find(i.provider, i.providerUserId);
     if (existing) {
       if (existing.userId === i.userId) return "unchanged";
@@ -72,8 +86,16 @@ export const createIdentityLinks = (c: Collections, runWrites: WriteRunner) => {
       return "created";
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
+      if (!retried && !slotClaimed && (await freeStaleSlot(i))) return link(i, true);
       return resolveDuplicate(i, error);
     }
+  };
+
+  /** Unlinks every identity of the user; returns how many. Identities first, then their slots. */
+  const removeAll = async (userId: string, session: ClientSession | undefined): Promise<number> => {
+    const removed = await c.identities.deleteMany({ user_id: userId }, { session });
+    await c.slots.deleteMany({ user_id: userId }, { session });
+    return removed.deletedCount;
   };
 
   const list = async (userId: string): Promise<ExternalIdentity[]> => {
@@ -81,5 +103,5 @@ export const createIdentityLinks = (c: Collections, runWrites: WriteRunner) => {
     return docs.map(toIdentity);
   };
 
-  return { identityDoc, slotDoc, find, link, list };
+  return { identityDoc, slotDoc, find, link, list, removeAll };
 };

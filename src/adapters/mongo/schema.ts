@@ -128,8 +128,18 @@ const uniqueOrPlain = async <T extends Document>(
   }
 };
 
-/** Creates the indexes and the per-algorithm ACTIVE pointers. Idempotent; every replica runs it at start. */
+/** Creates a collection up front (a transaction may not be able to create one implicitly). */
+const ensureCollection = async (collection: Collection<Document>): Promise<void> => {
+  try {
+    await collection.db.createCollection(collection.collectionName);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 48) throw error; // NamespaceExists
+  }
+};
+
+/** Creates the collections, indexes and per-algorithm ACTIVE pointers. Idempotent; every replica runs it at start. */
 export const ensureSchema = async (c: Collections, options: SchemaOptions = {}): Promise<void> => {
+  for (const collection of Object.values(c) as Collection<Document>[]) await ensureCollection(collection);
   await uniqueOrPlain(c.users, { email: 1 }, "email_unique");
   await uniqueOrPlain(c.identities, { user_id: 1, provider: 1 }, "user_provider_unique");
   await c.keys.createIndex({ created_at: 1 }, { name: "created_at" });

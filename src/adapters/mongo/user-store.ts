@@ -90,16 +90,23 @@ export const createMongoUserStore = (c: Collections, runWrites: WriteRunner): Us
       const d = await c.users.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: "after" });
       return d ? toUser(d) : null;
     }),
-    markEmailVerified: (id, at) => guard(async () => {
-      // One conditional write: only the call that flips email_verified removes the password.
-      const before = await c.users.findOneAndUpdate(
-        { _id: id, email_verified: false },
-        { $set: { email_verified: true, password_hash: null, updated_at: at } },
-        { returnDocument: "before" },
-      );
-      if (before) return { passwordRemoved: before.password_hash !== null };
-      return (await c.users.findOne({ _id: id }, { projection: { _id: 1 } })) ? { passwordRemoved: false } : null;
-    }),
+    markEmailVerified: (id, at) => guard(() =>
+      // Identities go before the flag flips: stopping in between (no transaction) leaves an
+      // unverified account that a retry finishes, never a verified one that kept a squatter's link.
+      runWrites(async (session) => {
+        const user = await c.users.findOne({ _id: id }, { session });
+        if (!user) return null;
+        if (user.email_verified) return { passwordRemoved: false, identitiesRemoved: 0 };
+        const identitiesRemoved = await links.removeAll(id, session);
+        // Conditional: of racing calls, only the one that flips the flag reports the password.
+        const before = await c.users.findOneAndUpdate(
+          { _id: id, email_verified: false },
+          { $set: { email_verified: true, password_hash: null, updated_at: at } },
+          { returnDocument: "before", session },
+        );
+        return { passwordRemoved: before !== null && before.password_hash !== null, identitiesRemoved };
+      }, async () => {}),
+    ),
     findIdentity: (provider, providerUserId) => guard(() => links.find(provider, providerUserId)),
     listIdentities: (userId) => guard(() => links.list(userId)),
     linkIdentity: (identity: ExternalIdentity) => guard(() => links.link(identity)),

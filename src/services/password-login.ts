@@ -34,8 +34,9 @@ export function createPasswordLogin(deps: {
     return { email: normalizeEmail(email), password };
   };
 
-  const fail = async (email: string, ctx: RequestContext): Promise<never> => {
-    await limiter.recordFailedLogin(email, ctx.clientIp, true);
+  /** The guess was counted against the email before it was checked (see reserveFailedLogin). */
+  const fail = async (attempt: { failed(): Promise<void> }): Promise<never> => {
+    await attempt.failed();
     metrics.logins.inc({ method: "password", result: "failure" });
     throw new AppError("INVALID_CREDENTIALS", MESSAGES.invalidCredentials);
   };
@@ -70,8 +71,9 @@ export function createPasswordLogin(deps: {
       let user = await users.findByEmail(email);
       if (!user) {
         if (!deps.autoRegister) {
+          const attempt = await limiter.reserveFailedLogin(email, ctx.clientIp, true);
           await hasher.verify(await dummy(), password);
-          return fail(email, ctx);
+          return fail(attempt);
         }
         checkPasswordPolicy(password);
         const candidate = newUser(clock, random, email, { passwordHash: await hasher.hash(password), emailVerified: false });
@@ -89,7 +91,8 @@ export function createPasswordLogin(deps: {
         await users.update(user.id, { passwordHash: await hasher.hash(password) }, clock.now());
         return succeed(user.id, email);
       }
-      if (!(await hasher.verify(user.passwordHash, password))) return fail(email, ctx);
+      const attempt = await limiter.reserveFailedLogin(email, ctx.clientIp, true);
+      if (!(await hasher.verify(user.passwordHash, password))) return fail(attempt);
       assertEnabled(user);
       return succeed(user.id, email);
     },

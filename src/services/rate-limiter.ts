@@ -14,6 +14,13 @@ export interface RateLimiter {
   /** Throws RATE_LIMITED when the email or IP used up its failed logins. `failOpen`: a store outage lets the call through. */
   checkFailedLogin(email: string, ip: string, failOpen: boolean): Promise<void>;
   recordFailedLogin(email: string, ip: string, failOpen: boolean): Promise<void>;
+  /**
+   * Counts a guess against the email BEFORE it is checked (atomic increment), so a burst of
+   * concurrent guesses cannot get more than `max` checked; throws RATE_LIMITED past the limit.
+   * `failed()` then records the failure for the client IP (the email was already counted); a
+   * success clears the email's count with clearFailedLogin.
+   */
+  reserveFailedLogin(email: string, ip: string, failOpen: boolean): Promise<{ failed(): Promise<void> }>;
   clearFailedLogin(email: string): Promise<void>;
   /** Takes one code send (cooldown + hourly counters); returns a function that gives the cooldown back. */
   reserveCodeSend(email: string, ip: string): Promise<() => Promise<void>>;
@@ -59,6 +66,15 @@ export function createRateLimiter(deps: { store: EphemeralStore; config: RateLim
         await Promise.all(failKeys(email, ip).map((k) => store.increment(k, config.failedLogin.window)));
       }),
 
+    async reserveFailedLogin(email, ip, failOpen) {
+      const [emailKey, ipKey] = failKeys(email, ip) as [string, string];
+      await tolerate(failOpen, async () => {
+        const taken = await store.increment(emailKey, config.failedLogin.window);
+        if (taken.value > config.failedLogin.max) throw limited("failed_login", MESSAGES.tooManyFailed, taken.ttlMs, config.failedLogin.window);
+      });
+      return { failed: () => tolerate(failOpen, async () => void (await store.increment(ipKey, config.failedLogin.window))) };
+    },
+
     clearFailedLogin: (email) => tolerate(true, () => store.delete(`rl:fail:e:${email}`)),
 
     async reserveCodeSend(email, ip) {
@@ -71,8 +87,16 @@ export function createRateLimiter(deps: { store: EphemeralStore; config: RateLim
       if (config.codeSend.cooldown > 0 && !(await store.setIfAbsent(cooldownKey, "1", config.codeSend.cooldown))) {
         throw limited("code_cooldown", MESSAGES.tooManyCodes, await store.ttl(cooldownKey), config.codeSend.cooldown);
       }
-      await Promise.all(hourly.map((k) => store.increment(k, config.codeSend.window)));
-      return () => store.delete(cooldownKey);
+      const giveBack = () => store.delete(cooldownKey);
+      // The check above is only a fast path: concurrent sends all pass it, so the atomic increment
+      // decides (a send that finds itself past the limit gives the cooldown back and is refused).
+      const counts = await Promise.all(hourly.map((k) => store.increment(k, config.codeSend.window)));
+      const over = counts.find((c) => c.value > config.codeSend.max);
+      if (over) {
+        if (config.codeSend.cooldown > 0) await giveBack().catch(() => undefined);
+        throw limited("code_send", MESSAGES.tooManyCodes, over.ttlMs, config.codeSend.window);
+      }
+      return giveBack;
     },
   };
 }

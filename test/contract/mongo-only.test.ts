@@ -58,6 +58,29 @@ describe("mongo adapter", () => {
     expect((await users.findByEmail(newcomer.email))?.id).toBe(newcomer.id);
   });
 
+  test("identities removed by markEmailVerified free their slots; a stale slot does not block a new link", async () => {
+    const database = `${mongo.database}_${++n}`;
+    const { users } = await open(database);
+    const u = aUser({ emailVerified: false });
+    await users.create(u);
+    const squatter = anIdentity(u.id);
+    await users.linkIdentity(squatter);
+    expect(await users.markEmailVerified(u.id, 2_000)).toEqual({ passwordRemoved: true, identitiesRemoved: 1 });
+    const own = anIdentity(u.id);
+    expect(await users.linkIdentity(own)).toBe("created");
+    const other = aUser();
+    await users.create(other);
+    expect(await users.linkIdentity({ ...squatter, userId: other.id })).toBe("created");
+    // A slot left behind without its identity (a crash without transactions) is freed on the next link.
+    const v = aUser();
+    await users.create(v);
+    await admin.db(database).collection("external_identity_slots").insertOne({
+      _id: `${v.id}:github` as never, user_id: v.id, provider: "github", provider_user_id: "gone",
+    });
+    expect(await users.linkIdentity(anIdentity(v.id))).toBe("created");
+    expect(await users.listIdentities(v.id)).toHaveLength(1);
+  });
+
   test("two clients (two replicas) racing: one rotate wins of 100, one ACTIVE key of 8 candidates", async () => {
     const database = `${mongo.database}_${++n}`;
     const [a, b] = [await open(database), await open(database)];

@@ -32,9 +32,6 @@ async function serve(argv: string[]): Promise<void> {
   const http = createHttpServer(deps);
   const grpc = createGrpcServer(deps);
   const [h, g] = await Promise.all([http.start(), grpc.start()]);
-  app.logger.info("identra started", { http_port: h.port, grpc_port: g.port, persistence: config.persistence.type });
-  // A plain line too, so scripts and people can read the bound ports whatever the log format.
-  process.stdout.write(`identra listening http=${h.port} grpc=${g.port}\n`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -47,6 +44,9 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  app.logger.info("identra started", { http_port: h.port, grpc_port: g.port, persistence: config.persistence.type });
+  // A plain line too, so scripts and people can read the bound ports whatever the log format.
+  process.stdout.write(`identra listening http=${h.port} grpc=${g.port}\n`);
 }
 
 async function keys(argv: string[]): Promise<number> {

@@ -38,8 +38,9 @@ let exitHookInstalled = false;
 const installExitHook = (): void => {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
+  // SIGTERM, not SIGKILL: the watchdog shell (see WATCHDOG) then stops the stand-in it started.
   process.on("exit", () => {
-    for (const proc of running) proc.kill("SIGKILL");
+    for (const proc of running) proc.kill("SIGTERM");
   });
 };
 
@@ -72,13 +73,29 @@ const waitForLine = async (proc: Subprocess<"ignore", "pipe", "pipe">, pattern: 
   })();
 };
 
+/**
+ * Runs the stand-in under a small shell that stops it when told to (TERM/INT) and also when the
+ * test process is gone, however it went (killed by a CI timeout, SIGKILL): no stand-in outlives
+ * its test run. Arguments: script, port, pid of the test process.
+ */
+const WATCHDOG = [
+  'trap \'kill "$c" 2>/dev/null; wait "$c"; exit 0\' TERM INT',
+  '"$1" "$2" & c=$!',
+  'while kill -0 "$3" 2>/dev/null && kill -0 "$c" 2>/dev/null; do sleep 0.5; done',
+  'kill "$c" 2>/dev/null; wait "$c"',
+].join("\n");
+
 /** Starts the in-memory stand-in (even when IDENTRA_TEST_MONGO_URI is set), on `port` or a free one. */
 export const startMongoStandin = async (port?: number): Promise<MongoHandle & { port: number }> => {
   const script = standinScript();
   if (!existsSync(script)) throw new Error(`mongo stand-in not found at ${script} (expected shared/ beside the repository)`);
   installExitHook();
   port ??= await freePort();
-  const proc = Bun.spawn([script, String(port)], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(["bash", "-c", WATCHDOG, "mongo-standin", script, String(port), String(process.pid)], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   running.add(proc);
   // The first start installs the stand-in's dependencies into a cache folder.
   await waitForLine(proc, `congo listening 127.0.0.1:${port}`, 120_000);
@@ -88,9 +105,10 @@ export const startMongoStandin = async (port?: number): Promise<MongoHandle & { 
     database: uniqueDatabase(),
     stop: async () => {
       if (!running.has(proc)) return;
-      running.delete(proc);
       proc.kill("SIGTERM");
-      await proc.exited;
+      const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(10_000).then(() => false)]);
+      if (!exited) proc.kill("SIGKILL");
+      running.delete(proc);
     },
   };
 };

@@ -101,6 +101,8 @@ for (const backend of backends) {
       }
       const info = await next().call("GetCurrentUserLoginInfo", {}, { bearer: login.body.token.accessToken.token });
       expect(info).toMatchObject({ ok: true, body: { email } });
+      expect(await next().call("RevokeRefreshToken", { refreshToken: refresh })).toMatchObject({ ok: true });
+      expect(await next().call("RefreshToken", { refreshToken: refresh })).toMatchObject({ ok: false, reason: "REFRESH_TOKEN_REVOKED" });
     });
 
     test("a refresh token raced across all replicas has one successor", async () => {

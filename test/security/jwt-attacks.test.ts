@@ -5,7 +5,7 @@
 // too. A valid token of the same user passes on the same server (control), so each refusal is the
 // token's fault, not the setup's.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHmac } from "node:crypto";
+import { createHmac, createPublicKey } from "node:crypto";
 import { base64url, decodeJwt, SignJWT } from "jose";
 import { generateKeyPem, loadKeyMaterial } from "../../src/services/key-material.ts";
 import { startTestServer, type TestServer } from "../support/identra-server.ts";
@@ -69,8 +69,7 @@ const ATTACKS: [string, (typ: Typ) => Promise<string>][] = [
       const key = server.app.keyRing.active();
       const head = `${enc({ alg: "HS256", typ: "JWT", kid: key.kid })}.${enc(claimsFor(typ))}`;
       // Both spellings of "the public key" an attacker would try: the JWK JSON and the PEM.
-      const { createPublicKey } = await import("node:crypto");
-      const pem = createPublicKey({ key: key.jwk as unknown as import("node:crypto").JsonWebKey, format: "jwk" }).export({ type: "spki", format: "pem" });
+      const pem = createPublicKey({ key: key.jwk as unknown as Parameters<typeof createPublicKey>[0] & object, format: "jwk" } as never).export({ type: "spki", format: "pem" });
       return `${head}.${createHmac("sha256", String(pem)).update(head).digest("base64url")}`;
     },
   ],

@@ -5,7 +5,7 @@ import type { Config } from "../../config/types.ts";
 import type { Logger } from "../../ports/system.ts";
 import type { HealthApi, IdentraApi } from "../../services/api.ts";
 import type { Metrics } from "../../services/metrics.ts";
-import { isAppError } from "../../domain/errors.ts";
+import { AppError, isAppError } from "../../domain/errors.ts";
 import { createRequestObserver, PROMETHEUS_CONTENT_TYPE, roundMs } from "../observe.ts";
 import { createHttpApp } from "./app.ts";
 import { createCorsPolicy } from "./cors.ts";
@@ -37,6 +37,33 @@ const isApiPath = (p: string): boolean => p === "/api" || p.startsWith("/api/");
 
 export const METRICS_PATH = "/metrics";
 
+const CANONICAL_ORIGIN = "http://localhost";
+
+/**
+ * The request's URL, and a request Elysia can route. Two Host headers broke routing (found by the
+ * fuzzer): one Bun cannot turn into an absolute URL ("", "a b", "x/y", "a@b" — `request.url` is then
+ * relative and `new URL` threw: a 500), and a short one ("x", "idp"): Elysia looks for the path's "/"
+ * from index 11 of the URL, so every route answered 404. Both are re-addressed to a canonical origin
+ * with the same path and query; the Host plays no part in routing here.
+ */
+export const addressable = (request: Request): { request: Request; url: URL } => {
+  const raw = request.url;
+  try {
+    const url = new URL(raw);
+    if (raw.indexOf("/", 11) === url.origin.length && raw.startsWith(url.origin)) return { request, url };
+  } catch {
+    // relative or unparsable: rebuilt below
+  }
+  const rest = raw.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/, "");
+  const url = new URL(CANONICAL_ORIGIN + (rest.startsWith("/") ? rest : `/${rest}`));
+  try {
+    return { request: new Request(url.href, request), url };
+  } catch {
+    // e.g. a method the Fetch API forbids (TRACE, CONNECT) with such a Host.
+    throw new AppError("INVALID_ARGUMENT", "malformed request");
+  }
+};
+
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const metricMethod = (m: string): string => (KNOWN_METHODS.has(m) ? m : "OTHER");
 
@@ -51,7 +78,10 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const serveStatic = config.http.staticDir ? createStaticHandler(config.http.staticDir) : null;
   let server: Server<undefined> | null = null;
 
-  const route = async (request: Request, pathname: string, m: RequestMeta): Promise<Response> => {
+  const route = async (original: Request, m: RequestMeta): Promise<Response> => {
+    const { request, url } = addressable(original);
+    const { pathname } = url;
+    if (request !== original) meta.set(request, m);
     if (request.method === "OPTIONS") {
       m.route = "(preflight)";
       return cors.preflight(request.headers.get("origin"));
@@ -75,7 +105,6 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
 
   const fetch = async (request: Request, srv: Server<undefined>): Promise<Response> => {
     const started = now();
-    const { pathname } = new URL(request.url);
     const h = (name: string) => request.headers.get(name);
     const m: RequestMeta = {
       requestId: sanitizeRequestId(h("x-request-id")) ?? newRequestId(),
@@ -92,7 +121,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     meta.set(request, m);
     let res: Response;
     try {
-      res = await route(request, pathname, m);
+      res = await route(request, m);
     } catch (err) {
       m.error = err;
       res = errorResponse(err);
@@ -112,7 +141,8 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     observe({ transport: "http", labels: { method: metricMethod(request.method), route: routeLabel }, code: String(res.status), durationMs });
     logger.info("http request", {
       method: request.method,
-      route: m.route || pathname,
+      // Matched pattern or a fixed name: a raw path may carry anything a caller typed (even a token).
+      route: routeLabel,
       status: res.status,
       durationMs: roundMs(durationMs),
       requestId: m.requestId,

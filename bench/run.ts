@@ -157,15 +157,40 @@ async function startServer(dataDir: string, smtpPort: number, tag: string): Prom
 }
 
 // ---- load and ceilings ------------------------------------------------------------------------
-async function drive(spec: Omit<LoadSpec, "durationS" | "warmupS" | "concurrency"> & Partial<LoadSpec>): Promise<LoadResult> {
+/** utime+stime in clock ticks (100/s) of a process and of its main thread. */
+async function cpuTicks(pid: number): Promise<{ all: number; main: number } | null> {
+  const ticks = (stat: string) => {
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(f[11]) + Number(f[12]);
+  };
+  try {
+    return { all: ticks(await Bun.file(`/proc/${pid}/stat`).text()), main: ticks(await Bun.file(`/proc/${pid}/task/${pid}/stat`).text()) };
+  } catch {
+    return null;
+  }
+}
+
+type Driven = LoadResult & { server_cpu_pct?: number; server_main_thread_cpu_pct?: number };
+
+async function drive(spec: Omit<LoadSpec, "durationS" | "warmupS" | "concurrency"> & Partial<LoadSpec>, serverPid?: number): Promise<Driven> {
   const full: LoadSpec = { durationS: duration, warmupS: warmup, concurrency, ...spec };
+  const c0 = serverPid ? await cpuTicks(serverPid) : null;
+  const t0 = performance.now();
   const p = Bun.spawn([process.execPath, join(BENCH, "loadgen.ts"), JSON.stringify(full)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   const timer = setTimeout(() => p.kill("SIGKILL"), (full.durationS + full.warmupS + 120) * 1000);
   const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   clearTimeout(timer);
   const line = out.trim().split("\n").pop() ?? "";
   if (p.exitCode !== 0 || !line.startsWith("{")) throw new Error(`load generator for ${spec.workload} failed (exit ${p.exitCode}): ${err.slice(0, 800)}`);
-  return JSON.parse(line) as LoadResult;
+  const result = JSON.parse(line) as Driven;
+  const c1 = serverPid ? await cpuTicks(serverPid) : null;
+  if (c0 && c1) {
+    // Over the whole load-generator lifetime (setup + warm-up + window): a diagnostic, not a figure.
+    const s = (performance.now() - t0) / 1000;
+    result.server_cpu_pct = Math.round((c1.all - c0.all) / s);
+    result.server_main_thread_cpu_pct = Math.round((c1.main - c0.main) / s);
+  }
+  return result;
 }
 
 async function inWorkers<T>(file: string, n: number, message: T): Promise<number> {
@@ -295,41 +320,58 @@ async function standardRun() {
       rows.push({ name: "binary size", measured: `${round(binarySize / 1024 / 1024)} MiB`, ceiling: "—", ratio: null, target: "—", met: null });
     }
 
-    // Ceilings, measured now, on this machine, while the server is idle.
+    // Ceilings are measured on this machine in this run, each right next to the workloads it bounds
+    // (the signing and hashing probes both before and after them, averaged), because the machine is
+    // shared and its speed drifts: a ratio of two figures taken a minute apart would mean little.
     const pem = activeKeyPem(dataDir);
-    log(`ceiling: ${alg} signing with jose on ${CORES} workers…`);
-    const signRate = await signCeiling(pem);
-    emit({ figure: "ceiling_sign", alg, signs_per_s: round(signRate), workers: CORES, refresh_ceiling: round(signRate / 2) });
-    log(`ceiling: Argon2id verify (m=${DEFAULT_ARGON2.memoryCost},t=${DEFAULT_ARGON2.timeCost},p=${DEFAULT_ARGON2.parallelism}) on ${CORES} workers…`);
-    const hashRate = await hashCeiling(phc);
-    emit({ figure: "ceiling_argon2id", verifies_per_s: round(hashRate), workers: CORES, params: DEFAULT_ARGON2 });
-    const jwksBytes = (await (await fetch(`${server.http}/api/.well-known/jwks.json`)).arrayBuffer()).byteLength;
-    let bare: LoadResult | null = null;
-    if (only.has("W1")) {
-      log(`ceiling: bare Bun.serve with a ${jwksBytes}-byte body…`);
-      bare = await bareCeiling(jwksBytes);
-      emit({ figure: "ceiling_bare_bun_serve", body_bytes: jwksBytes, ...bare });
-    }
-
-    const refreshCeiling = { name: `${alg} sign rate / 2`, value: signRate / 2 };
-    const loginCeiling = { name: "Argon2id verify rate", value: hashRate };
     const users = { prefix: "u", count: baseUsers };
     const tag = String(Date.now());
-    let w2: LoadResult | null = null;
-    for (const w of ["W1", "W2", "W3", "W4", "W5", "W6"] as WorkloadId[]) {
-      if (!only.has(w)) continue;
+    const want = (w: string) => only.has(w);
+    const run = async (w: WorkloadId) => {
       log(`${w}: ${duration} s at concurrency ${concurrency}…`);
-      const r = await drive({ workload: w, http: server.http, grpc: server.grpc, users, smtpPort, runTag: tag });
-      if (w === "W1") workloadFigure(r, "GET jwks.json", bare ? { name: "bare Bun.serve", value: bare.ops_per_s } : null, { min: 0.8, p99Below: 10 });
-      if (w === "W2") {
-        w2 = r;
-        workloadFigure(r, "REST refresh", refreshCeiling, alg === "RS256" ? { min: 0.8 } : {});
-      }
-      if (w === "W3") workloadFigure(r, "password login", loginCeiling, { min: 0.8 });
-      if (w === "W4") workloadFigure(r, "first login (auto-register)", { name: "Argon2id rate", value: hashRate });
-      if (w === "W5") workloadFigure(r, "gRPC refresh", w2 ? { name: "W2", value: w2.ops_per_s } : null, w2 ? { min: 0.7 } : {});
-      if (w === "W6") workloadFigure(r, "email code send + login", null);
+      return drive({ workload: w, http: server.http, grpc: server.grpc, users, smtpPort, runTag: tag }, server.proc.pid);
+    };
+    const probeSign = async (when: string) => {
+      log(`ceiling (${when}): ${alg} signing with jose on ${CORES} workers…`);
+      const v = await signCeiling(pem);
+      emit({ figure: "ceiling_sign", when, alg, signs_per_s: round(v), workers: CORES, refresh_ceiling: round(v / 2) });
+      return v;
+    };
+    const probeHash = async (when: string) => {
+      log(`ceiling (${when}): Argon2id verify (m=${DEFAULT_ARGON2.memoryCost},t=${DEFAULT_ARGON2.timeCost},p=${DEFAULT_ARGON2.parallelism}) on ${CORES} workers…`);
+      const v = await hashCeiling(phc);
+      emit({ figure: "ceiling_argon2id", when, verifies_per_s: round(v), workers: CORES, params: DEFAULT_ARGON2 });
+      return v;
+    };
+
+    if (want("W1")) {
+      const jwksBytes = (await (await fetch(`${server.http}/api/.well-known/jwks.json`)).arrayBuffer()).byteLength;
+      log(`ceiling: bare Bun.serve with a ${jwksBytes}-byte body…`);
+      const bare = await bareCeiling(jwksBytes);
+      emit({ figure: "ceiling_bare_bun_serve", body_bytes: jwksBytes, ...bare });
+      workloadFigure(await run("W1"), "GET jwks.json", { name: "bare Bun.serve", value: bare.ops_per_s }, { min: 0.8, p99Below: 10 });
     }
+    if (want("W2") || want("W5")) {
+      const before = await probeSign("before");
+      const w2 = want("W2") ? await run("W2") : null;
+      const w5 = want("W5") ? await run("W5") : null;
+      const signRate = (before + (await probeSign("after"))) / 2;
+      const refreshCeiling = { name: `${alg} sign rate / 2`, value: signRate / 2 };
+      if (w2) workloadFigure(w2, "REST refresh", refreshCeiling, alg === "RS256" ? { min: 0.8 } : {});
+      if (w5) {
+        workloadFigure(w5, "gRPC refresh", w2 ? { name: "W2", value: w2.ops_per_s } : refreshCeiling, w2 ? { min: 0.7 } : {});
+        emit({ figure: "W5_vs_refresh_ceiling", ratio: round(w5.ops_per_s / refreshCeiling.value, 3) });
+      }
+    }
+    if (want("W3") || want("W4")) {
+      const before = await probeHash("before");
+      const w3 = want("W3") ? await run("W3") : null;
+      const w4 = want("W4") ? await run("W4") : null;
+      const hashRate = (before + (await probeHash("after"))) / 2;
+      if (w3) workloadFigure(w3, "password login", { name: "Argon2id verify rate", value: hashRate }, { min: 0.8 });
+      if (w4) workloadFigure(w4, "first login (auto-register)", { name: "Argon2id rate", value: hashRate });
+    }
+    if (want("W6")) workloadFigure(await run("W6"), "email code send + login", null);
     const after = (await rssMiB(server.proc.pid)) ?? -1;
     emit({ figure: "rss_after_run_mib", value: after });
     rows.push({ name: "RSS after the run", measured: `${after} MiB`, ceiling: "—", ratio: null, target: "—", met: null });
@@ -351,7 +393,7 @@ async function scaleRun() {
     try {
       for (const w of ["W2", "W3"] as const) {
         log(`${w} against ${n} users…`);
-        const r = await drive({ workload: w, http: server.http, grpc: server.grpc, users: { prefix: "u", count: n } });
+        const r = await drive({ workload: w, http: server.http, grpc: server.grpc, users: { prefix: "u", count: n } }, server.proc.pid);
         results[w]![n] = r;
         emit({ figure: `${w}_at_${n}_users`, ...r });
       }

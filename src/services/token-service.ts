@@ -1,9 +1,10 @@
 // Signs and verifies Identra's JWTs (contract §4) with the key ring.
-import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
+import { decodeProtectedHeader, jwtVerify } from "jose";
 import type { TokenClaims, TokenType } from "../domain/claims.ts";
 import type { Clock } from "../ports/system.ts";
 import type { TokenPair } from "./api.ts";
 import type { KeyRing } from "./key-ring.ts";
+import type { KeyMaterial } from "./key-material.ts";
 
 /** Tokens longer than this are refused before any parsing (a JWT of ours is well under 2 KB). */
 const MAX_TOKEN_LENGTH = 8192;
@@ -31,6 +32,43 @@ export interface TokenService {
   verify(token: string, expected: TokenType): Promise<TokenClaims>;
 }
 
+const encoder = new TextEncoder();
+const b64url = (text: string) => Buffer.from(text, "utf8").toString("base64url");
+
+/** WebCrypto parameters per JWS alg (as jose uses them). */
+const SUBTLE_SIGN: Record<string, AlgorithmIdentifier | EcdsaParams> = {
+  RS256: { name: "RSASSA-PKCS1-v1_5" },
+  ES256: { name: "ECDSA", hash: "SHA-256" },
+  EdDSA: { name: "Ed25519" },
+};
+
+interface Signer {
+  /** base64url of the protected header {alg, typ, kid}: the same for every token of this key. */
+  header: string;
+  algorithm: AlgorithmIdentifier | EcdsaParams;
+  key: CryptoKey;
+}
+
+/**
+ * Per key, computed once: the encoded protected header and the WebCrypto parameters. Signing then
+ * produces exactly what jose's SignJWT does (header and claims JSON in the same key order, base64url
+ * without padding, the same WebCrypto call), without jose's per-call structuredClone, header
+ * re-serialisation and key checks (done here once instead).
+ */
+const signers = new WeakMap<KeyMaterial, Signer>();
+function signerFor(m: KeyMaterial): Signer {
+  let s = signers.get(m);
+  if (!s) {
+    const algorithm = SUBTLE_SIGN[m.alg];
+    if (!algorithm) throw new TypeError(`unsupported signing algorithm ${m.alg}`);
+    const rsaBits = (m.signingKey.algorithm as RsaHashedKeyAlgorithm).modulusLength;
+    if (m.alg === "RS256" && !(rsaBits >= 2048)) throw new TypeError("RS256 requires key modulusLength to be 2048 bits or larger");
+    s = { header: b64url(JSON.stringify({ alg: m.alg, typ: "JWT", kid: m.kid })), algorithm, key: m.signingKey };
+    signers.set(m, s);
+  }
+  return s;
+}
+
 export function createTokenService(deps: {
   keyRing: KeyRing;
   clock: Clock;
@@ -44,8 +82,11 @@ export function createTokenService(deps: {
   const refreshTtl = Math.floor(deps.refreshTtlMs / 1000);
 
   async function sign(claims: TokenClaims): Promise<string> {
-    const key = keyRing.active();
-    return new SignJWT({ ...claims }).setProtectedHeader({ alg: key.alg, typ: "JWT", kid: key.kid }).sign(key.signingKey);
+    const signer = signerFor(keyRing.active());
+    const input = `${signer.header}.${b64url(JSON.stringify(claims))}`;
+    // WebCrypto signs on Bun's native thread pool, off the event loop (RS256 ≈ 1 ms of CPU each).
+    const signature = await crypto.subtle.sign(signer.algorithm, signer.key, encoder.encode(input));
+    return `${input}.${Buffer.from(signature).toString("base64url")}`;
   }
 
   function claimsFor(typ: TokenType, p: PairClaims, jti: string, ttl: number): TokenClaims {

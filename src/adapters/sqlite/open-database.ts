@@ -6,7 +6,8 @@ import { migrate } from "./migrations.ts";
 /**
  * Opens (creating when missing) the SQLite database at `path` (or ":memory:"), sets the pragmas
  * every connection needs and applies pending migrations. busy_timeout comes first so that the
- * journal-mode switch and the migration lock wait for a second process instead of failing.
+ * journal-mode switch and the migration lock wait for a second process instead of failing; it is
+ * then set to 0, as the stores wait for locks off the event loop (run() in sqlite-errors.ts).
  */
 export const openDatabase = (path: string): Database => {
   const inMemory = path === ":memory:" || path === "";
@@ -18,6 +19,9 @@ export const openDatabase = (path: string): Database => {
     db.run("PRAGMA synchronous = NORMAL");
     db.run("PRAGMA foreign_keys = ON");
     migrate(db);
+    // From here on every statement runs through run() (sqlite-errors.ts), which waits for another
+    // connection's lock asynchronously; a busy_timeout would block the event loop while it waits.
+    if (!inMemory) db.run("PRAGMA busy_timeout = 0");
     return db;
   } catch (error) {
     db.close();

@@ -32,7 +32,7 @@ const toFamily = (r: FamilyRow): RefreshFamily => ({
 /**
  * RefreshFamilyStore on bun:sqlite. Every write is one statement (autocommit), so no explicit
  * transaction is needed: rotate is a single compare-and-set UPDATE, which SQLite serialises across
- * connections and processes (busy_timeout makes the loser wait, then find the jti changed).
+ * connections and processes (run() makes the loser wait for the lock, then find the jti changed).
  */
 export const createSqliteRefreshFamilyStore = (db: Database): RefreshFamilyStore => {
   const insert = db.query(

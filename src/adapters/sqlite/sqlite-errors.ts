@@ -53,5 +53,28 @@ export const guard = <T>(fn: () => T): T => {
   }
 };
 
-/** Async port methods: a synchronous bun:sqlite call wrapped so failures become rejections. */
-export const run = async <T>(fn: () => T): Promise<T> => guard(fn);
+/** How long a statement may wait for another connection's lock before DEPENDENCY_UNAVAILABLE. */
+export const BUSY_BUDGET_MS = 5000;
+
+const isBusy = (error: unknown): boolean => codeOf(error).startsWith("SQLITE_BUSY");
+
+/**
+ * Async port methods: a synchronous bun:sqlite call wrapped so failures become rejections.
+ * A lock held by another connection (SQLITE_BUSY) is waited for HERE, off the event loop, with
+ * backoff up to BUSY_BUDGET_MS: SQLite's own busy_timeout would sleep inside the synchronous call
+ * and freeze the whole process (every request, /healthz, gRPC) for each waiting write in turn.
+ * Retrying is safe: SQLITE_BUSY comes from the first step of a write or from BEGIN IMMEDIATE,
+ * before anything was changed (bun:sqlite's transaction wrapper rolls back what it began).
+ */
+export const run = async <T>(fn: () => T, budgetMs = BUSY_BUDGET_MS): Promise<T> => {
+  const deadline = performance.now() + budgetMs;
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      return fn();
+    } catch (error) {
+      const left = deadline - performance.now();
+      if (!isBusy(error) || left <= 0) throw mapSqliteError(error);
+      await Bun.sleep(Math.min(delay, left));
+    }
+  }
+};

@@ -238,6 +238,10 @@ async function main() {
   const windowEnd = windowStart + spec.durationS * 1000;
   const latencies: number[] = [];
   let errors = 0;
+  // Tell the orchestrator when the measuring window opens and closes (it samples the server's CPU).
+  const mark = (what: string) => process.stdout.write(`mark ${what}\n`);
+  const t1 = setTimeout(() => mark("start"), windowStart - performance.now());
+  const t2 = setTimeout(() => mark("end"), windowEnd - performance.now());
   await Promise.all(
     Array.from({ length: spec.concurrency }, async (_, lane) => {
       while (performance.now() < windowEnd) {
@@ -257,6 +261,8 @@ async function main() {
       }
     }),
   );
+  clearTimeout(t1);
+  clearTimeout(t2);
   const cpu = process.cpuUsage(cpu0);
   const elapsed = performance.now() - start;
   await close?.();

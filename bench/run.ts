@@ -157,38 +157,68 @@ async function startServer(dataDir: string, smtpPort: number, tag: string): Prom
 }
 
 // ---- load and ceilings ------------------------------------------------------------------------
-/** utime+stime in clock ticks (100/s) of a process and of its main thread. */
-async function cpuTicks(pid: number): Promise<{ all: number; main: number } | null> {
+/** CPU time in clock ticks (100/s): one process (all threads), its main thread, and the whole machine. */
+async function cpuSample(pid: number | undefined) {
   const ticks = (stat: string) => {
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return Number(f[11]) + Number(f[12]);
   };
+  const cpu = (await Bun.file("/proc/stat").text()).split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+  let server = { all: 0, main: 0 };
   try {
-    return { all: ticks(await Bun.file(`/proc/${pid}/stat`).text()), main: ticks(await Bun.file(`/proc/${pid}/task/${pid}/stat`).text()) };
+    if (pid) server = { all: ticks(await Bun.file(`/proc/${pid}/stat`).text()), main: ticks(await Bun.file(`/proc/${pid}/task/${pid}/stat`).text()) };
   } catch {
-    return null;
+    // process gone
   }
+  return { t: performance.now(), busy: total - idle, server };
 }
 
-type Driven = LoadResult & { server_cpu_pct?: number; server_main_thread_cpu_pct?: number };
+type Driven = LoadResult & { server_cpu_pct?: number; server_main_thread_cpu_pct?: number; server_cpu_ms_per_op?: number; other_cpu_pct?: number };
 
+/**
+ * Runs one load-generator process and, between its window marks, samples the server's CPU (all
+ * threads and the main thread) and the machine's: server CPU per operation does not depend on how
+ * much of the machine the server got, and `other_cpu_pct` (machine busy − server − load generator)
+ * shows when something else was running.
+ */
 async function drive(spec: Omit<LoadSpec, "durationS" | "warmupS" | "concurrency"> & Partial<LoadSpec>, serverPid?: number): Promise<Driven> {
   const full: LoadSpec = { durationS: duration, warmupS: warmup, concurrency, ...spec };
-  const c0 = serverPid ? await cpuTicks(serverPid) : null;
-  const t0 = performance.now();
   const p = Bun.spawn([process.execPath, join(BENCH, "loadgen.ts"), JSON.stringify(full)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   const timer = setTimeout(() => p.kill("SIGKILL"), (full.durationS + full.warmupS + 120) * 1000);
-  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const marks: Record<string, Awaited<ReturnType<typeof cpuSample>>> = {};
+  const readOut = async () => {
+    let buf = "";
+    let last = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of p.stdout) {
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith("mark ")) marks[line.slice(5)] = await cpuSample(serverPid);
+        else if (line.trim()) last = line;
+      }
+    }
+    return last || buf;
+  };
+  const [line, err] = await Promise.all([readOut(), new Response(p.stderr).text(), p.exited]);
   clearTimeout(timer);
-  const line = out.trim().split("\n").pop() ?? "";
   if (p.exitCode !== 0 || !line.startsWith("{")) throw new Error(`load generator for ${spec.workload} failed (exit ${p.exitCode}): ${err.slice(0, 800)}`);
   const result = JSON.parse(line) as Driven;
-  const c1 = serverPid ? await cpuTicks(serverPid) : null;
-  if (c0 && c1) {
-    // Over the whole load-generator lifetime (setup + warm-up + window): a diagnostic, not a figure.
-    const s = (performance.now() - t0) / 1000;
-    result.server_cpu_pct = Math.round((c1.all - c0.all) / s);
-    result.server_main_thread_cpu_pct = Math.round((c1.main - c0.main) / s);
+  const a = marks.start;
+  const b = marks.end;
+  if (a && b) {
+    const s = (b.t - a.t) / 1000;
+    const serverTicks = b.server.all - a.server.all;
+    if (serverPid) {
+      result.server_cpu_pct = Math.round(serverTicks / s);
+      result.server_main_thread_cpu_pct = Math.round((b.server.main - a.server.main) / s);
+      if (result.ops > 0) result.server_cpu_ms_per_op = round((serverTicks * 10) / result.ops, 4);
+    }
+    result.other_cpu_pct = Math.max(0, Math.round((b.busy - a.busy) / s - (serverPid ? serverTicks / s : 0) - result.loadgen_cpu_pct));
   }
   return result;
 }
@@ -223,17 +253,23 @@ function activeKeyPem(dataDir: string): string {
   }
 }
 
-async function signCeiling(pem: string): Promise<number> {
-  const n = await inWorkers("sign-worker.ts", CORES, { pem, alg, ms: probeMs, lanes: 8 });
-  return n / (probeMs / 1000);
+/** A probe's rate and its own CPU cost per operation (this process's CPU: the workers are its threads). */
+interface Probe {
+  rate: number;
+  cpuMsPerOp: number;
 }
 
-async function hashCeiling(phc: string): Promise<number> {
-  const n = await inWorkers("hash-worker.ts", CORES, { mode: "verify", phc, password: SEED_PASSWORD, ms: probeMs, params: DEFAULT_ARGON2 });
-  return n / (probeMs / 1000);
+async function probe(file: string, message: Record<string, unknown>): Promise<Probe> {
+  const c0 = process.cpuUsage();
+  const n = await inWorkers(file, CORES, { ...message, ms: probeMs });
+  const c = process.cpuUsage(c0);
+  return { rate: n / (probeMs / 1000), cpuMsPerOp: (c.user + c.system) / 1000 / Math.max(1, n) };
 }
 
-async function bareCeiling(bodyBytes: number): Promise<LoadResult> {
+const signCeiling = (pem: string) => probe("sign-worker.ts", { pem, alg, lanes: 8 });
+const hashCeiling = (phc: string) => probe("hash-worker.ts", { mode: "verify", phc, password: SEED_PASSWORD, params: DEFAULT_ARGON2 });
+
+async function bareCeiling(bodyBytes: number): Promise<Driven> {
   const p = Bun.spawn([process.execPath, join(BENCH, "bare-server.ts"), String(bodyBytes)], { stdout: "pipe", stderr: "inherit" });
   const reader = p.stdout.getReader();
   let text = "";
@@ -244,7 +280,7 @@ async function bareCeiling(bodyBytes: number): Promise<LoadResult> {
   }
   const port = Number(/port=(\d+)/.exec(text)![1]);
   try {
-    return await drive({ workload: "BARE", http: `http://127.0.0.1:${port}` });
+    return await drive({ workload: "BARE", http: `http://127.0.0.1:${port}` }, p.pid);
   } finally {
     p.kill("SIGTERM");
     await p.exited;
@@ -257,33 +293,46 @@ interface Row {
   measured: string;
   ceiling: string;
   ratio: number | null;
+  cpuRatio?: number | null;
   target: string;
   met: boolean | null;
 }
 const rows: Row[] = [];
 
-function workloadFigure(r: LoadResult, label: string, ceiling: { name: string; value: number } | null, target: { min?: number; p99Below?: number } = {}) {
+interface Ceiling {
+  name: string;
+  value: number;
+  /** Server-side CPU one operation costs at the ceiling (ms), for the CPU-normalised ratio. */
+  cpuMsPerOp?: number;
+}
+
+function workloadFigure(r: Driven, label: string, ceiling: Ceiling | null, target: { min?: number; p99Below?: number } = {}) {
   const ratio = ceiling ? r.ops_per_s / ceiling.value : null;
+  // The same ratio from CPU cost per operation (ceiling's ÷ server's): insensitive to how much of the
+  // machine other processes took during the window.
+  const cpuRatio = ceiling?.cpuMsPerOp && r.server_cpu_ms_per_op ? ceiling.cpuMsPerOp / r.server_cpu_ms_per_op : null;
   const checks: boolean[] = [r.errors === 0];
   if (target.min !== undefined && ratio !== null) checks.push(ratio >= target.min);
   if (target.p99Below !== undefined) checks.push(r.p99_ms < target.p99Below);
   const hasTarget = target.min !== undefined || target.p99Below !== undefined;
   const met = hasTarget ? checks.every(Boolean) : r.errors === 0 ? null : false;
-  emit({ figure: r.workload, label, ...r, ceiling: ceiling?.name ?? null, ceiling_ops_per_s: ceiling ? round(ceiling.value) : null, ratio: ratio === null ? null : round(ratio, 3), met });
+  emit({ figure: r.workload, label, ...r, ceiling: ceiling?.name ?? null, ceiling_ops_per_s: ceiling ? round(ceiling.value) : null, ratio: ratio === null ? null : round(ratio, 3), cpu_ratio: cpuRatio === null ? null : round(cpuRatio, 3), met });
   const tgt = [target.min !== undefined ? `≥ ${target.min} ×` : "", target.p99Below !== undefined ? `p99 < ${target.p99Below} ms` : ""].filter(Boolean).join(", ");
   rows.push({
     name: `${r.workload} ${label}`,
     measured: `${round(r.ops_per_s)} ops/s · p50 ${r.p50_ms} / p99 ${r.p99_ms} / max ${r.max_ms} ms · ${r.errors} errors`,
     ceiling: ceiling ? `${round(ceiling.value)} ops/s (${ceiling.name})` : "—",
     ratio,
+    cpuRatio,
     target: tgt || "errors = 0",
     met,
   });
 }
 
 function markdown(): string {
-  const lines = ["| figure | measured | ceiling | ratio | target | met |", "| --- | --- | --- | --- | --- | --- |"];
-  for (const r of rows) lines.push(`| ${r.name} | ${r.measured} | ${r.ceiling} | ${r.ratio === null ? "—" : r.ratio.toFixed(2)} | ${r.target} | ${r.met === null ? "—" : r.met ? "yes" : "**no**"} |`);
+  const lines = ["| figure | measured | ceiling | ratio | ratio by CPU/op | target | met |", "| --- | --- | --- | --- | --- | --- | --- |"];
+  const fmt = (x: number | null | undefined) => (x === null || x === undefined ? "—" : x.toFixed(2));
+  for (const r of rows) lines.push(`| ${r.name} | ${r.measured} | ${r.ceiling} | ${fmt(r.ratio)} | ${fmt(r.cpuRatio)} | ${r.target} | ${r.met === null ? "—" : r.met ? "yes" : "**no**"} |`);
   return lines.join("\n");
 }
 
@@ -334,13 +383,13 @@ async function standardRun() {
     const probeSign = async (when: string) => {
       log(`ceiling (${when}): ${alg} signing with jose on ${CORES} workers…`);
       const v = await signCeiling(pem);
-      emit({ figure: "ceiling_sign", when, alg, signs_per_s: round(v), workers: CORES, refresh_ceiling: round(v / 2) });
+      emit({ figure: "ceiling_sign", when, alg, signs_per_s: round(v.rate), cpu_ms_per_sign: round(v.cpuMsPerOp, 4), workers: CORES, refresh_ceiling: round(v.rate / 2) });
       return v;
     };
     const probeHash = async (when: string) => {
       log(`ceiling (${when}): Argon2id verify (m=${DEFAULT_ARGON2.memoryCost},t=${DEFAULT_ARGON2.timeCost},p=${DEFAULT_ARGON2.parallelism}) on ${CORES} workers…`);
       const v = await hashCeiling(phc);
-      emit({ figure: "ceiling_argon2id", when, verifies_per_s: round(v), workers: CORES, params: DEFAULT_ARGON2 });
+      emit({ figure: "ceiling_argon2id", when, verifies_per_s: round(v.rate), cpu_ms_per_verify: round(v.cpuMsPerOp, 3), workers: CORES, params: DEFAULT_ARGON2 });
       return v;
     };
 
@@ -349,27 +398,28 @@ async function standardRun() {
       log(`ceiling: bare Bun.serve with a ${jwksBytes}-byte body…`);
       const bare = await bareCeiling(jwksBytes);
       emit({ figure: "ceiling_bare_bun_serve", body_bytes: jwksBytes, ...bare });
-      workloadFigure(await run("W1"), "GET jwks.json", { name: "bare Bun.serve", value: bare.ops_per_s }, { min: 0.8, p99Below: 10 });
+      workloadFigure(await run("W1"), "GET jwks.json", { name: "bare Bun.serve", value: bare.ops_per_s, cpuMsPerOp: bare.server_cpu_ms_per_op }, { min: 0.8, p99Below: 10 });
     }
     if (want("W2") || want("W5")) {
       const before = await probeSign("before");
       const w2 = want("W2") ? await run("W2") : null;
       const w5 = want("W5") ? await run("W5") : null;
-      const signRate = (before + (await probeSign("after"))) / 2;
-      const refreshCeiling = { name: `${alg} sign rate / 2`, value: signRate / 2 };
+      const after = await probeSign("after");
+      const refreshCeiling: Ceiling = { name: `${alg} sign rate / 2`, value: (before.rate + after.rate) / 4, cpuMsPerOp: before.cpuMsPerOp + after.cpuMsPerOp };
       if (w2) workloadFigure(w2, "REST refresh", refreshCeiling, alg === "RS256" ? { min: 0.8 } : {});
       if (w5) {
-        workloadFigure(w5, "gRPC refresh", w2 ? { name: "W2", value: w2.ops_per_s } : refreshCeiling, w2 ? { min: 0.7 } : {});
-        emit({ figure: "W5_vs_refresh_ceiling", ratio: round(w5.ops_per_s / refreshCeiling.value, 3) });
+        workloadFigure(w5, "gRPC refresh", w2 ? { name: "W2", value: w2.ops_per_s, cpuMsPerOp: w2.server_cpu_ms_per_op } : refreshCeiling, w2 ? { min: 0.7 } : {});
+        emit({ figure: "W5_vs_refresh_ceiling", ratio: round(w5.ops_per_s / refreshCeiling.value, 3), cpu_ratio: w5.server_cpu_ms_per_op ? round(refreshCeiling.cpuMsPerOp! / w5.server_cpu_ms_per_op, 3) : null });
       }
     }
     if (want("W3") || want("W4")) {
       const before = await probeHash("before");
       const w3 = want("W3") ? await run("W3") : null;
       const w4 = want("W4") ? await run("W4") : null;
-      const hashRate = (before + (await probeHash("after"))) / 2;
-      if (w3) workloadFigure(w3, "password login", { name: "Argon2id verify rate", value: hashRate }, { min: 0.8 });
-      if (w4) workloadFigure(w4, "first login (auto-register)", { name: "Argon2id rate", value: hashRate });
+      const after = await probeHash("after");
+      const hash: Ceiling = { name: "Argon2id verify rate", value: (before.rate + after.rate) / 2, cpuMsPerOp: (before.cpuMsPerOp + after.cpuMsPerOp) / 2 };
+      if (w3) workloadFigure(w3, "password login", hash, { min: 0.8 });
+      if (w4) workloadFigure(w4, "first login (auto-register)", { ...hash, name: "Argon2id rate" });
     }
     if (want("W6")) workloadFigure(await run("W6"), "email code send + login", null);
     const after = (await rssMiB(server.proc.pid)) ?? -1;
@@ -383,38 +433,68 @@ async function standardRun() {
 async function scaleRun() {
   const phc = await hash(SEED_PASSWORD, { algorithm: 2, ...DEFAULT_ARGON2 });
   const smtpPort = await freePort();
-  const results: Record<string, Record<number, LoadResult>> = { W2: {}, W3: {} };
-  for (const n of [baseUsers, scaleUsers]) {
-    const dataDir = join(work, `scale-${n}`);
-    const s = await seed({ db: join(dataDir, "users.db"), users: n, prefix: "u", passwordHash: phc, log });
-    log(`seeded ${n} users + ${s.families} refresh families in ${s.seconds} s`);
-    emit({ figure: "seed", users: n, families: s.families, seconds: s.seconds, db_mib: round(statSync(join(dataDir, "users.db")).size / 1024 / 1024) });
-    const server = await startServer(dataDir, smtpPort, `scale-${n}`);
-    try {
-      for (const w of ["W2", "W3"] as const) {
-        log(`${w} against ${n} users…`);
-        const r = await drive({ workload: w, http: server.http, grpc: server.grpc, users: { prefix: "u", count: n } }, server.proc.pid);
-        results[w]![n] = r;
-        emit({ figure: `${w}_at_${n}_users`, ...r });
-      }
-    } finally {
-      await server.stop();
+  const sizes = [baseUsers, scaleUsers];
+  const servers: Record<number, Running> = {};
+  // Both stores are seeded and both servers started first; then the runs alternate small/big in
+  // rounds (each run duration/rounds long), so drift on a shared machine hits both sizes alike.
+  const rounds = Number(flag("rounds", "2"));
+  try {
+    for (const n of sizes) {
+      const dataDir = join(work, `scale-${n}`);
+      const s = await seed({ db: join(dataDir, "users.db"), users: n, prefix: "u", passwordHash: phc, log });
+      log(`seeded ${n} users + ${s.families} refresh families in ${s.seconds} s`);
+      emit({ figure: "seed", users: n, families: s.families, seconds: s.seconds, db_mib: round(statSync(join(dataDir, "users.db")).size / 1024 / 1024) });
+      servers[n] = await startServer(dataDir, smtpPort, `scale-${n}`);
     }
-  }
-  for (const w of ["W2", "W3"] as const) {
-    const small = results[w]![baseUsers]!;
-    const big = results[w]![scaleUsers]!;
-    const ratio = small.ops_per_s / big.ops_per_s;
-    const met = ratio <= 1.2 && small.errors === 0 && big.errors === 0;
-    emit({ figure: `${w}_scale`, small_users: baseUsers, big_users: scaleUsers, small_ops_per_s: small.ops_per_s, big_ops_per_s: big.ops_per_s, slowdown: round(ratio, 3), big_p99_ms: big.p99_ms, small_p99_ms: small.p99_ms, met });
-    rows.push({
-      name: `${w} at ${scaleUsers.toLocaleString("en")} vs ${baseUsers.toLocaleString("en")} users`,
-      measured: `${round(big.ops_per_s)} vs ${round(small.ops_per_s)} ops/s (p99 ${big.p99_ms} vs ${small.p99_ms} ms)`,
-      ceiling: "—",
-      ratio: round(ratio, 3),
-      target: "slowdown ≤ 1.2 ×",
-      met,
-    });
+    for (const w of ["W2", "W3"] as const) {
+      const runs: Record<number, Driven[]> = { [baseUsers]: [], [scaleUsers]: [] };
+      for (let r = 0; r < rounds; r++) {
+        for (const n of sizes) {
+          log(`${w} against ${n} users (round ${r + 1}/${rounds})…`);
+          const server = servers[n]!;
+          const res = await drive({ workload: w, http: server.http, grpc: server.grpc, users: { prefix: "u", count: n }, durationS: duration / rounds }, server.proc.pid);
+          runs[n]!.push(res);
+          emit({ figure: `${w}_at_${n}_users`, round: r + 1, ...res });
+        }
+      }
+      const sum = (rs: Driven[]) => {
+        const ops = rs.reduce((a, x) => a + x.ops, 0);
+        const secs = rs.reduce((a, x) => a + x.duration_s, 0);
+        const cpu = rs.reduce((a, x) => a + (x.server_cpu_ms_per_op ?? 0) * x.ops, 0) / Math.max(1, ops);
+        return { ops, opsPerS: ops / secs, cpuMsPerOp: cpu, p99: Math.max(...rs.map((x) => x.p99_ms)), errors: rs.reduce((a, x) => a + x.errors, 0) };
+      };
+      const small = sum(runs[baseUsers]!);
+      const big = sum(runs[scaleUsers]!);
+      const slowdown = small.opsPerS / big.opsPerS;
+      const cpuSlowdown = small.cpuMsPerOp > 0 ? big.cpuMsPerOp / small.cpuMsPerOp : null;
+      const met = slowdown <= 1.2 && small.errors === 0 && big.errors === 0;
+      emit({
+        figure: `${w}_scale`,
+        small_users: baseUsers,
+        big_users: scaleUsers,
+        small_ops_per_s: round(small.opsPerS),
+        big_ops_per_s: round(big.opsPerS),
+        slowdown: round(slowdown, 3),
+        small_server_cpu_ms_per_op: round(small.cpuMsPerOp, 3),
+        big_server_cpu_ms_per_op: round(big.cpuMsPerOp, 3),
+        cpu_slowdown: cpuSlowdown === null ? null : round(cpuSlowdown, 3),
+        small_p99_ms: small.p99,
+        big_p99_ms: big.p99,
+        errors: small.errors + big.errors,
+        met,
+      });
+      rows.push({
+        name: `${w} at ${scaleUsers.toLocaleString("en")} vs ${baseUsers.toLocaleString("en")} users`,
+        measured: `${round(big.opsPerS)} vs ${round(small.opsPerS)} ops/s (worst p99 ${big.p99} vs ${small.p99} ms; server CPU ${round(big.cpuMsPerOp, 2)} vs ${round(small.cpuMsPerOp, 2)} ms/op)`,
+        ceiling: "—",
+        ratio: round(slowdown, 3),
+        cpuRatio: cpuSlowdown,
+        target: "slowdown ≤ 1.2 ×",
+        met,
+      });
+    }
+  } finally {
+    for (const s of Object.values(servers)) await s.stop();
   }
 }
 
@@ -430,7 +510,7 @@ try {
   if (!has("keep")) rmSync(work, { recursive: true, force: true });
   else log(`kept ${work}`);
 }
-const errors = figures.reduce((n, f) => n + (typeof f.errors === "number" ? f.errors : 0), 0);
+const errors = figures.reduce((n, f) => n + (typeof f.errors === "number" && !String(f.figure).endsWith("_scale") ? f.errors : 0), 0);
 const header = `Identra bench — ${fromSource ? "from source" : "compiled binary"}, ${alg}, ${CORES} cores, concurrency ${concurrency}, ${duration} s per workload (${new Date().toISOString()}, total ${round((performance.now() - runStarted) / 1000)} s)`;
 const md = `${header}\n\n${markdown()}\n`;
 process.stdout.write(`\n${md}`);

@@ -8,6 +8,7 @@
 // process is still alive and still logs in correctly afterwards.
 import * as grpc from "@grpc/grpc-js";
 import { mkdtempSync, rmSync } from "node:fs";
+import http2 from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import protobuf from "protobufjs";
@@ -394,12 +395,69 @@ export const grpcInput = (rng: Rng, s: string, opts: { validTokens: string[] }):
   return { path: method.path, message: grpcMessage(rng, s, method.type), metadata: md };
 };
 
+// ---- raw HTTP/2 framing (below grpc-js's message decoding) --------------------------------------
+
+export interface H2Input {
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+const lengthPrefixed = (flag: number, payload: Buffer, length = payload.length): Buffer => {
+  const h = Buffer.alloc(5);
+  h[0] = flag;
+  h.writeUInt32BE(length >>> 0, 1);
+  return Buffer.concat([h, payload]);
+};
+
+export const h2Input = (rng: Rng, s: string): H2Input => {
+  const method = rng.pick(GRPC_METHODS);
+  const payload = grpcMessage(rng, s, method.type);
+  const headers: Record<string, string> = {
+    ":method": rng.chance(0.9) ? "POST" : rng.pick(["GET", "PUT", "OPTIONS"]),
+    ":path": rng.chance(0.9) ? method.path : rng.pick([`${method.path}/`, method.path.toLowerCase(), "/", "/identra.v1.IdentraService/"]),
+    "content-type": rng.chance(0.85) ? rng.pick(["application/grpc", "application/grpc+proto"]) : rng.pick(["application/json", "text/plain", "application/grpc+json", s]),
+    te: rng.chance(0.9) ? "trailers" : "gzip",
+  };
+  if (rng.chance(0.3)) headers["grpc-encoding"] = rng.pick(["gzip", "deflate", "identity", "snappy", s.toLowerCase()]);
+  if (rng.chance(0.2)) headers["grpc-timeout"] = rng.pick(["1S", "100m", "999999999H", "0n", "-1S", "1.5S", s, ""]);
+  if (rng.chance(0.1)) headers["grpc-accept-encoding"] = rng.pick(["gzip", s.toLowerCase(), ""]);
+  let body: Buffer;
+  switch (rng.int(8)) {
+    case 0:
+      body = Buffer.alloc(0);
+      break;
+    case 1:
+      body = lengthPrefixed(0, payload).subarray(0, rng.int(payload.length + 5));
+      break;
+    case 2:
+      body = lengthPrefixed(0, payload, payload.length + 1 + rng.int(1000));
+      break;
+    case 3:
+      body = Buffer.concat([lengthPrefixed(0, payload), lengthPrefixed(0, payload)]);
+      break;
+    case 4:
+      body = lengthPrefixed(1, rng.chance(0.5) ? payload : Buffer.from(rng.bytes(rng.int(64))));
+      break;
+    case 5:
+      body = lengthPrefixed(rng.int(256), payload);
+      break;
+    case 6:
+      body = lengthPrefixed(0, payload, rng.pick([0xffffffff, 0x80000000, 70_000]));
+      break;
+    default:
+      body = lengthPrefixed(0, payload);
+  }
+  return { headers, body };
+};
+
 // ---- the run -----------------------------------------------------------------------------------
 
 export interface FuzzOptions {
   seed: number;
   restCount: number;
   grpcCount: number;
+  /** Raw HTTP/2 gRPC requests with broken framing and headers (default 10 % of grpcCount, taken from it). */
+  h2Count?: number;
   concurrency: number;
 }
 
@@ -407,6 +465,8 @@ export interface FuzzReport {
   seed: number;
   rest: number;
   grpc: number;
+  /** Of `grpc`: how many were raw HTTP/2 framing inputs. */
+  h2: number;
   durationMs: number;
   restStatuses: Record<string, number>;
   grpcCodes: Record<string, number>;
@@ -435,6 +495,7 @@ export async function runFuzz(opts: FuzzOptions, log: (line: string) => void = (
     seed: opts.seed,
     rest: 0,
     grpc: 0,
+    h2: 0,
     durationMs: 0,
     restStatuses: {},
     grpcCodes: {},
@@ -484,7 +545,8 @@ export async function runFuzz(opts: FuzzOptions, log: (line: string) => void = (
     // Inputs are generated up front from the one seeded stream, so a run is reproducible whatever
     // the scheduling of the concurrent workers.
     const sentinel = (i: number) => `QZX${opts.seed.toString(36)}N${i.toString(36)}XZQ`;
-    type Job = { kind: "rest"; s: string; input: RestInput } | { kind: "grpc"; s: string; input: GrpcInput };
+    type Job = { kind: "rest"; s: string; input: RestInput } | { kind: "grpc"; s: string; input: GrpcInput } | { kind: "h2"; s: string; input: H2Input };
+    const h2Share = (opts.h2Count ?? Math.round(opts.grpcCount / 10)) / Math.max(1, opts.grpcCount);
     const jobs: Job[] = [];
     const total = opts.restCount + opts.grpcCount;
     let restLeft = opts.restCount;
@@ -494,7 +556,8 @@ export async function runFuzz(opts: FuzzOptions, log: (line: string) => void = (
       if (rest) {
         restLeft--;
         jobs.push({ kind: "rest", s, input: restInput(rng, s, { maxBody, validTokens }) });
-      } else jobs.push({ kind: "grpc", s, input: grpcInput(rng, s, { validTokens }) });
+      } else if (rng.next() < h2Share) jobs.push({ kind: "h2", s, input: h2Input(rng, s) });
+      else jobs.push({ kind: "grpc", s, input: grpcInput(rng, s, { validTokens }) });
     }
 
     const clients = Array.from({ length: 4 }, () => new grpc.Client(srv.grpcAddress, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 16 * 1024 * 1024 }));
@@ -551,6 +614,63 @@ export async function runFuzz(opts: FuzzOptions, log: (line: string) => void = (
       if (text.includes(s) && !unknownMethod && !ALLOWED_ECHO.test(`"message":"${outcome.err?.details ?? ""}"`)) fail(`gRPC ${input.path} echoed the input: ${text.slice(0, 200)}`);
     };
 
+    const sessions = Array.from({ length: 2 }, () => http2.connect(`http://${srv.grpcAddress}`));
+    for (const sess of sessions) sess.on("error", () => {});
+    const runH2 = async (s: string, input: H2Input, w: number) => {
+      let sess = sessions[w % sessions.length]!;
+      if (sess.closed || sess.destroyed) {
+        sess = sessions[w % sessions.length] = http2.connect(`http://${srv.grpcAddress}`);
+        sess.on("error", () => {});
+      }
+      const outcome = await new Promise<{ http: number; grpcStatus: number | null; message: string; reset?: number } | null>((resolve) => {
+        let req: http2.ClientHttp2Stream;
+        try {
+          req = sess.request(input.headers);
+        } catch {
+          resolve(null);
+          return;
+        }
+        let head: http2.IncomingHttpHeaders = {};
+        let trailers: http2.IncomingHttpHeaders = {};
+        const chunks: Buffer[] = [];
+        const timer = setTimeout(() => req.close(http2.constants.NGHTTP2_CANCEL), 15_000);
+        req.on("response", (h) => (head = h));
+        req.on("trailers", (t) => (trailers = t));
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("close", () => {
+          clearTimeout(timer);
+          // A stream reset without an answer: HTTP/2 refuses malformed requests this way (e.g. a TE
+          // other than "trailers" is PROTOCOL_ERROR by RFC 9113 §8.2.2) — a protocol answer, not a fault.
+          if (head[":status"] === undefined) return resolve(req.rstCode ? { http: 0, grpcStatus: null, message: "", reset: req.rstCode } : null);
+          const gs = trailers["grpc-status"] ?? head["grpc-status"];
+          let message = String(trailers["grpc-message"] ?? head["grpc-message"] ?? "");
+          try {
+            message = decodeURIComponent(message);
+          } catch {
+            // keep the raw text
+          }
+          resolve({ http: Number(head[":status"]), grpcStatus: gs === undefined ? null : Number(gs), message: message + Buffer.concat(chunks).toString("latin1") });
+        });
+        req.on("error", () => {});
+        req.end(input.body);
+      });
+      if (!outcome) {
+        report.connectionErrors++;
+        return;
+      }
+      report.grpc++;
+      report.h2++;
+      const bucket = outcome.reset !== undefined ? `RST_STREAM ${outcome.reset}` : outcome.grpcStatus === null ? `HTTP ${outcome.http}` : (grpc.status[outcome.grpcStatus] ?? String(outcome.grpcStatus));
+      bump(report.grpcCodes, bucket);
+      if (outcome.reset !== undefined && outcome.reset !== http2.constants.NGHTTP2_PROTOCOL_ERROR) fail(`h2 stream reset with code ${outcome.reset}`);
+      const what = `h2 ${input.headers[":method"]} ${input.headers[":path"]} ${JSON.stringify(Object.fromEntries(Object.entries(input.headers).filter(([k]) => !k.startsWith(":")))).slice(0, 160)}`;
+      if (outcome.http >= 500) fail(`${what} → HTTP ${outcome.http}`);
+      if (outcome.grpcStatus !== null && SERVER_FAULT_CODES.has(outcome.grpcStatus)) fail(`${what} → ${grpc.status[outcome.grpcStatus]} ${outcome.message.slice(0, 160)}`);
+      const unknownMethod = outcome.message.startsWith("The server does not implement the method ");
+      const providerEcho = /^provider [\w.-]{0,32} not supported$/.test(outcome.message);
+      if (outcome.message.includes(s) && !unknownMethod && !providerEcho) fail(`${what} echoed the input: ${outcome.message.slice(0, 160)}`);
+    };
+
     const started = performance.now();
     let next = 0;
     let done = 0;
@@ -558,6 +678,7 @@ export async function runFuzz(opts: FuzzOptions, log: (line: string) => void = (
       while (next < jobs.length) {
         const job = jobs[next++]!;
         if (job.kind === "rest") await runRest(job.s, job.input);
+        else if (job.kind === "h2") await runH2(job.s, job.input, w);
         else await runGrpc(job.s, job.input, clients[w % clients.length]!);
         if (++done % 2000 === 0) log(`fuzz: ${done}/${jobs.length} after ${Math.round(performance.now() - started)} ms`);
         if (srv.proc.exitCode !== null) {
@@ -569,6 +690,7 @@ export async function runFuzz(opts: FuzzOptions, log: (line: string) => void = (
     await Promise.all(Array.from({ length: opts.concurrency }, (_, w) => worker(w)));
     report.durationMs = Math.round(performance.now() - started);
     for (const c of clients) c.close();
+    for (const sess of sessions) sess.close();
 
     report.aliveAfter = srv.proc.exitCode === null;
     const after = await login();

@@ -16,6 +16,7 @@ import { createHealthService } from "./health-service.ts";
 import { IDENTRA_RPCS, type ProtoMessage } from "./identra-mapping.ts";
 import { loadProto, PROTO_FILES } from "./proto-registry.ts";
 import { createReflectionHandlers } from "./reflection-service.ts";
+import { statusGuard } from "./status-guard.ts";
 
 export const IDENTRA_SERVICE = "identra.v1.IdentraService";
 
@@ -103,6 +104,7 @@ export const createGrpcServer = (deps: GrpcServerDeps): GrpcServer => {
       if (server) return { port: boundPort };
       const s = new Server({
         "grpc.max_receive_message_length": config.http.maxBodyBytes,
+        interceptors: [statusGuard],
       });
       s.addService(identraDef, handlers);
       s.addService(guardDeserializers(healthProto.service("grpc.health.v1.Health")), healthService.handlers);

@@ -320,7 +320,7 @@ function workloadFigure(r: Driven, label: string, ceiling: Ceiling | null, targe
   const tgt = [target.min !== undefined ? `≥ ${target.min} ×` : "", target.p99Below !== undefined ? `p99 < ${target.p99Below} ms` : ""].filter(Boolean).join(", ");
   rows.push({
     name: `${r.workload} ${label}`,
-    measured: `${round(r.ops_per_s)} ops/s · p50 ${r.p50_ms} / p99 ${r.p99_ms} / max ${r.max_ms} ms · ${r.errors} errors`,
+    measured: `${round(r.ops_per_s)} ops/s · p50 ${r.p50_ms} / p99 ${r.p99_ms} / max ${r.max_ms} ms · ${r.errors} errors${r.server_cpu_ms_per_op ? ` · server ${r.server_cpu_ms_per_op} ms CPU/op` : ""}${r.other_cpu_pct !== undefined ? ` · others' CPU ${r.other_cpu_pct} %` : ""}`,
     ceiling: ceiling ? `${round(ceiling.value)} ops/s (${ceiling.name})` : "—",
     ratio,
     cpuRatio,

@@ -88,3 +88,9 @@ export const toErrorBody = (err: unknown): ErrorBody => {
     details: [{ "@type": ERROR_INFO_TYPE, reason: pub.reason, domain: ERROR_DOMAIN }],
   };
 };
+
+/** The driver-level reason behind an AppError, for operators' logs (never sent to callers). */
+export const causeOf = (err: Error): string | undefined => {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : cause === undefined ? undefined : String(cause);
+};

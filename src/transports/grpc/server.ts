@@ -7,7 +7,7 @@ import type { Logger } from "../../ports/system.ts";
 import type { HealthApi, IdentraApi } from "../../services/api.ts";
 import type { Metrics } from "../../services/metrics.ts";
 import { createRequestObserver, loggableEmail, roundMs } from "../observe.ts";
-import { toPublicError } from "../error-table.ts";
+import { causeOf, toPublicError } from "../error-table.ts";
 import { createIpMatcher } from "../http/ip-cidr.ts";
 import { createCallContext } from "./call-context.ts";
 import { guardDeserializers, isUndecodable } from "./decode-guard.ts";
@@ -85,6 +85,8 @@ export const createGrpcServer = (deps: GrpcServerDeps): GrpcServer => {
       (err: unknown) => {
         if (!isAppError(err)) {
           logger.error("unhandled error", { requestId: ctx.requestId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+        } else if (err.reason === "DEPENDENCY_UNAVAILABLE") {
+          logger.warn("dependency unavailable", { requestId: ctx.requestId, error: err.message, cause: causeOf(err) });
         }
         callback(toGrpcError(err));
         log(toPublicError(err).mapping.grpc);

@@ -6,6 +6,7 @@ import type { Logger } from "../../ports/system.ts";
 import type { HealthApi, IdentraApi } from "../../services/api.ts";
 import type { Metrics } from "../../services/metrics.ts";
 import { AppError, isAppError } from "../../domain/errors.ts";
+import { causeOf } from "../error-table.ts";
 import { createRequestObserver, PROMETHEUS_CONTENT_TYPE, roundMs } from "../observe.ts";
 import { createHttpApp } from "./app.ts";
 import { createCorsPolicy } from "./cors.ts";
@@ -134,6 +135,8 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     if (m.error !== undefined && !isAppError(m.error)) {
       const e = m.error;
       logger.error("unhandled error", { requestId: m.requestId, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+    } else if (isAppError(m.error) && m.error.reason === "DEPENDENCY_UNAVAILABLE") {
+      logger.warn("dependency unavailable", { requestId: m.requestId, error: m.error.message, cause: causeOf(m.error) });
     }
     const durationMs = now() - started;
     // The label is the matched pattern or a fixed name, never the raw path (callers could mint series).

@@ -89,8 +89,17 @@ export const toErrorBody = (err: unknown): ErrorBody => {
   };
 };
 
-/** The driver-level reason behind an AppError, for operators' logs (never sent to callers). */
+const EMAIL_IN_TEXT = /[^\s<>"'(),;:@]+@[^\s<>"'(),;:@]+/g;
+const JWT_IN_TEXT = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
+
+/**
+ * The driver-level reason behind an AppError, for operators' logs (never sent to callers). Driver
+ * texts may quote what they were given — an SMTP server's "550 <user@example.com>: Recipient address
+ * rejected" — so addresses and JWT-shaped strings are masked: emails appear only at debug level, and
+ * tokens never.
+ */
 export const causeOf = (err: Error): string | undefined => {
   const cause = (err as { cause?: unknown }).cause;
-  return cause instanceof Error ? `${cause.name}: ${cause.message}` : cause === undefined ? undefined : String(cause);
+  const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : cause === undefined ? undefined : String(cause);
+  return text?.replace(JWT_IN_TEXT, "[token]").replace(EMAIL_IN_TEXT, "[email]");
 };

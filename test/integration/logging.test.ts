@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as grpcJs from "@grpc/grpc-js";
 import { createLogger } from "../../src/adapters/system/logger.ts";
+import { AppError } from "../../src/domain/errors.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
 import { startTestServer, type TestServer } from "../support/identra-server.ts";
 import { createGrpcClient, grpcDriver, restDriver, type Driver } from "../support/rpc-driver.ts";
@@ -214,6 +215,37 @@ describe("request ids", () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ method: "/identra.v1.IdentraService/ListOAuthProviders", status: 0, requestId: "grpc-trace-42" });
     expect(lines[1]).toMatchObject({ method: "/identra.v1.IdentraService/LoginByPassword", status: 3, requestId: "grpc-trace-43" });
+  });
+});
+
+describe("dependency failures", () => {
+  test("the cause is logged for operators, without the address or token a driver quoted", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "info", format: "json", now: () => Date.now(), write: (l) => void lines.push(l) });
+    const victim = "quoted-victim@example.com";
+    const mailer = {
+      async send() {
+        const cause = new Error(`Can't send mail - all recipients were rejected: 550 5.1.1 <${victim}>: Recipient address rejected; ref eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln`);
+        throw new AppError("DEPENDENCY_UNAVAILABLE", "mail service is unavailable", { cause });
+      },
+      async close() {},
+    };
+    const server = await startTestServer({
+      env: { IDENTRA_LOG_LEVEL: "info", IDENTRA_AUTH_RATE_LIMIT_CODE_SEND_COOLDOWN: "0s" },
+      overrides: { logger, mailer },
+    });
+    const rest = restDriver(server.httpUrl);
+    const grpc = grpcDriver(server.grpcAddress);
+    try {
+      for (const d of [rest, grpc]) expect((await d.call("SendLoginEmailCode", { email: victim })).ok).toBe(false);
+    } finally {
+      grpc.close();
+      await server.stop();
+    }
+    const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "dependency unavailable");
+    expect(warnings).toHaveLength(2);
+    for (const w of warnings) expect(w.cause).toContain("550 5.1.1 <[email]>: Recipient address rejected; ref [token]");
+    expect(lines.filter((l) => l.includes(victim) || l.includes("eyJhbGciOiJSUzI1NiJ9"))).toEqual([]);
   });
 });
 

@@ -55,7 +55,10 @@ export const createHttpApp = ({ api, health, meta, maxBodyBytes }: HttpAppDeps) 
         m.route = "(unmatched)";
         return errorResponse(new AppError("NOT_FOUND", ROUTE_NOT_FOUND));
       }
-      if (error instanceof AppError) return errorResponse(error);
+      if (error instanceof AppError) {
+        m.error = error; // the access log wants the cause of DEPENDENCY_UNAVAILABLE
+        return errorResponse(error);
+      }
       // Elysia's own PARSE / VALIDATION errors would echo the input: answer without it.
       if (code === "PARSE") return errorResponse(new AppError("INVALID_ARGUMENT", "malformed JSON body"));
       if (code === "VALIDATION") return errorResponse(new AppError("INVALID_ARGUMENT", "invalid request"));

@@ -437,7 +437,7 @@ async function scaleRun() {
   const servers: Record<number, Running> = {};
   // Both stores are seeded and both servers started first; then the runs alternate small/big in
   // rounds (each run duration/rounds long), so drift on a shared machine hits both sizes alike.
-  const rounds = Number(flag("rounds", "2"));
+  const rounds = Number(flag("rounds", "4"));
   try {
     for (const n of sizes) {
       const dataDir = join(work, `scale-${n}`);

@@ -101,7 +101,9 @@ export const startMongoStandin = async (port?: number): Promise<MongoHandle & { 
   await waitForLine(proc, `congo listening 127.0.0.1:${port}`, 120_000);
   return {
     port,
-    uri: `mongodb://127.0.0.1:${port}/?directConnection=true`,
+    // Polling monitor: the stand-in does not speak the streaming ("moreToCome") hello, and a stream
+    // it ends early makes the driver clear its pool, failing in-flight operations.
+    uri: `mongodb://127.0.0.1:${port}/?directConnection=true&serverMonitoringMode=poll`,
     database: uniqueDatabase(),
     stop: async () => {
       if (!running.has(proc)) return;

@@ -3,7 +3,7 @@
 // 1. Capacity: 5 s of closed-loop load at high concurrency (first second discarded) → ops/s.
 // 2. Soak: 60 s paced at ~70 % of that capacity. Zero errors; the server's RSS and open file
 //    descriptors (/proc/<pid>) bounded (end RSS < 2 × start + 50 MB, end fds < start + 50); p99 per
-//    10 s window stable (last window's p99 < 3 × the first's). One JSON line per window and a
+//    10 s window stable (last window's p99 < 3 × the first's, floored at 50 ms). One JSON line per window and a
 //    summary line are printed for docs/reliability.md.
 // The load generator shares the machine's 2 cores with the server, so "capacity" is that of the
 // pair; Argon2 runs at the test cost (m=1 MiB, t=1) so logins measure the server, not the hash.
@@ -20,6 +20,12 @@ const SOAK_MS = Number(process.env.IDENTRA_SOAK_SECONDS ?? 60) * 1000;
 const WINDOW_MS = 10_000;
 const SOAK_WORKERS = 48;
 const LOAD_FRACTION = 0.7;
+/**
+ * p99 stability: last window < 3 × first window, where a first-window p99 under this floor counts as
+ * the floor: on 2 cores shared with the load generator (and, on a developer box, with other work),
+ * a p99 of a few ms moves by tens of ms with one GC or scheduler hiccup.
+ */
+const P99_FLOOR_MS = 50;
 
 type Op = "login" | "refresh" | "jwks" | "info";
 /** Cumulative weights of the mix. */
@@ -210,7 +216,7 @@ describe.skipIf(!process.env.IDENTRA_LONG_TESTS)("soak", () => {
       expect(summary.achievedOpsPerSec).toBeGreaterThan(target * 0.75); // the pacing kept up (a busy neighbour can cost a little)
       expect(end.rssKiB).toBeLessThan(2 * start.rssKiB + 50 * 1024);
       expect(end.fds).toBeLessThan(start.fds + 50);
-      expect(summary.p99msLastWindow).toBeLessThan(3 * summary.p99msFirstWindow);
+      expect(summary.p99msLastWindow).toBeLessThan(3 * Math.max(summary.p99msFirstWindow, P99_FLOOR_MS));
       // Still healthy and answering correctly afterwards.
       expect((await fetch(`${server.httpUrl}/readyz`)).status).toBe(200);
       expect(server.proc.exitCode).toBeNull();

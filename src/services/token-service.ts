@@ -35,8 +35,10 @@ export interface TokenService {
 const encoder = new TextEncoder();
 const b64url = (text: string) => Buffer.from(text, "utf8").toString("base64url");
 
+type SignAlgorithm = Parameters<typeof crypto.subtle.sign>[0];
+
 /** WebCrypto parameters per JWS alg (as jose uses them). */
-const SUBTLE_SIGN: Record<string, AlgorithmIdentifier | EcdsaParams> = {
+const SUBTLE_SIGN: Record<string, SignAlgorithm> = {
   RS256: { name: "RSASSA-PKCS1-v1_5" },
   ES256: { name: "ECDSA", hash: "SHA-256" },
   EdDSA: { name: "Ed25519" },
@@ -45,7 +47,7 @@ const SUBTLE_SIGN: Record<string, AlgorithmIdentifier | EcdsaParams> = {
 interface Signer {
   /** base64url of the protected header {alg, typ, kid}: the same for every token of this key. */
   header: string;
-  algorithm: AlgorithmIdentifier | EcdsaParams;
+  algorithm: SignAlgorithm;
   key: CryptoKey;
 }
 
@@ -61,8 +63,8 @@ function signerFor(m: KeyMaterial): Signer {
   if (!s) {
     const algorithm = SUBTLE_SIGN[m.alg];
     if (!algorithm) throw new TypeError(`unsupported signing algorithm ${m.alg}`);
-    const rsaBits = (m.signingKey.algorithm as RsaHashedKeyAlgorithm).modulusLength;
-    if (m.alg === "RS256" && !(rsaBits >= 2048)) throw new TypeError("RS256 requires key modulusLength to be 2048 bits or larger");
+    const rsaBits = (m.signingKey.algorithm as { modulusLength?: number }).modulusLength ?? 0;
+    if (m.alg === "RS256" && rsaBits < 2048) throw new TypeError("RS256 requires key modulusLength to be 2048 bits or larger");
     s = { header: b64url(JSON.stringify({ alg: m.alg, typ: "JWT", kid: m.kid })), algorithm, key: m.signingKey };
     signers.set(m, s);
   }

@@ -3,11 +3,26 @@
 
 type Labels = Record<string, string>;
 
-const labelKey = (labels: Labels) =>
+const formatLabels = (labels: Labels) =>
   Object.keys(labels)
     .sort()
     .map((k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
     .join(",");
+
+// Formatting (sort + escape) runs on every request otherwise; label sets are few and repeat.
+const formatted = new Map<string, string>();
+const MAX_CACHED_LABEL_SETS = 10_000;
+
+const labelKey = (labels: Labels): string => {
+  let raw = "";
+  for (const k in labels) raw += `${k}\u0001${labels[k]}\u0002`;
+  let key = formatted.get(raw);
+  if (key === undefined) {
+    key = formatLabels(labels);
+    if (formatted.size < MAX_CACHED_LABEL_SETS) formatted.set(raw, key);
+  }
+  return key;
+};
 
 export interface Counter {
   inc(labels?: Labels, by?: number): void;

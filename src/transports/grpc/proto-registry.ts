@@ -83,19 +83,25 @@ export const loadProto = (file: ProtoFile): LoadedProto => {
   root.resolveAll();
   const packageDefinition = fromJSON(root.toJSON(), LOADER_OPTIONS);
   const grpcObject = loadPackageDefinition(packageDefinition);
-  const set = (root as unknown as { toDescriptor(syntax: string): { file: Record<string, unknown>[] } }).toDescriptor("proto3");
-  const fileDescriptor = set.file[0];
-  if (!fileDescriptor || set.file.length !== 1) throw new Error(`${file.name}: expected exactly one package`);
-  fileDescriptor.name = file.name;
-  markProto3Optional(fileDescriptor.messageType as DescriptorMessage[] | undefined);
-  const descriptorBytes = descriptor.FileDescriptorProto.encode(fileDescriptor).finish();
+  // Built on the first reflection request: encoding descriptors costs tens of ms at startup.
+  let descriptorBytes: Uint8Array | null = null;
+  const encodeDescriptor = (): Uint8Array => {
+    const set = (root as unknown as { toDescriptor(syntax: string): { file: Record<string, unknown>[] } }).toDescriptor("proto3");
+    const fileDescriptor = set.file[0];
+    if (!fileDescriptor || set.file.length !== 1) throw new Error(`${file.name}: expected exactly one package`);
+    fileDescriptor.name = file.name;
+    markProto3Optional(fileDescriptor.messageType as DescriptorMessage[] | undefined);
+    return descriptor.FileDescriptorProto.encode(fileDescriptor).finish();
+  };
   const symbols: string[] = [];
   const services: string[] = [];
   collectSymbols(root, symbols, services);
   return {
     root,
     grpcObject,
-    descriptorBytes,
+    get descriptorBytes() {
+      return (descriptorBytes ??= encodeDescriptor());
+    },
     symbols,
     services,
     service: (fullName) => {

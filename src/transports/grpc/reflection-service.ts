@@ -18,14 +18,15 @@ interface ServedFile {
 }
 
 export const createReflectionHandlers = (files: readonly ServedFile[]) => {
-  const byName = new Map(files.map((f) => [f.file.name, f.proto.descriptorBytes]));
-  const bySymbol = new Map<string, Uint8Array>();
-  for (const f of files) for (const s of f.proto.symbols) bySymbol.set(s, f.proto.descriptorBytes);
+  // Descriptor bytes are read lazily (LoadedProto builds them on first use).
+  const byName = new Map(files.map((f) => [f.file.name, f.proto]));
+  const bySymbol = new Map<string, LoadedProto>();
+  for (const f of files) for (const s of f.proto.symbols) bySymbol.set(s, f.proto);
   const services = files.flatMap((f) => f.proto.services).sort();
 
   const notFound = (message: string) => ({ error_response: { error_code: status.NOT_FOUND, error_message: message } });
-  const descriptors = (bytes: Uint8Array | undefined, what: string) =>
-    bytes ? { file_descriptor_response: { file_descriptor_proto: [bytes] } } : notFound(`${what} not found`);
+  const descriptors = (proto: LoadedProto | undefined, what: string) =>
+    proto ? { file_descriptor_response: { file_descriptor_proto: [proto.descriptorBytes] } } : notFound(`${what} not found`);
 
   const answer = (req: ReflectionRequest): Record<string, unknown> => {
     switch (req.message_request) {

@@ -50,7 +50,7 @@ export function createIdentraService(deps: ServiceDeps): IdentraApi & { warmUp()
   const { users, keyRing, clock, random, logger, metrics, settings } = deps;
   const tokens = createTokenService({ keyRing, clock, issuer: settings.issuer, audience: settings.audience, accessTtlMs: settings.accessTtlMs, refreshTtlMs: settings.refreshTtlMs });
   const sessions = createSessionService({ tokens, families: deps.families, users, clock, random, logger, metrics, refreshTtlMs: settings.refreshTtlMs, reuseIntervalMs: settings.reuseIntervalMs });
-  const limiter = createRateLimiter({ store: deps.ephemeral, config: settings.rateLimits, logger, metrics });
+  const limiter = createRateLimiter({ store: deps.ephemeral, config: settings.rateLimits, logger, metrics, clock });
 
   async function authenticate(token: string): Promise<string> {
     try {

@@ -2,7 +2,7 @@
 // code sends, per email and per client IP.
 import { AppError, isAppError, MESSAGES } from "../domain/errors.ts";
 import type { EphemeralStore } from "../ports/ephemeral-store.ts";
-import type { Logger } from "../ports/system.ts";
+import type { Clock, Logger } from "../ports/system.ts";
 import type { Metrics } from "./metrics.ts";
 
 export interface RateLimitConfig {
@@ -28,18 +28,29 @@ export interface RateLimiter {
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-export function createRateLimiter(deps: { store: EphemeralStore; config: RateLimitConfig; logger: Logger; metrics: Metrics }): RateLimiter {
-  const { store, config, logger, metrics } = deps;
+/** After the store failed, fail-open calls skip it this long instead of each waiting out a timeout. */
+export const STORE_BREAKER_MS = 5_000;
+
+export function createRateLimiter(deps: { store: EphemeralStore; config: RateLimitConfig; logger: Logger; metrics: Metrics; clock: Clock }): RateLimiter {
+  const { store, config, logger, metrics, clock } = deps;
+  let storeDownUntil = 0;
   const failKeys = (email: string, ip: string) => [`rl:fail:e:${email}`, `rl:fail:ip:${ip}`];
 
   const tolerate = async (failOpen: boolean, work: () => Promise<void>) => {
+    if (failOpen && clock.now() < storeDownUntil) {
+      metrics.rateLimiterFailOpen.inc();
+      return;
+    }
     try {
       await work();
     } catch (e) {
-      if (failOpen && isAppError(e) && e.reason === "DEPENDENCY_UNAVAILABLE") {
-        metrics.rateLimiterFailOpen.inc();
-        logger.warn("rate limiter store unavailable; letting the login through", { error: e.message });
-        return;
+      if (isAppError(e) && e.reason === "DEPENDENCY_UNAVAILABLE") {
+        storeDownUntil = clock.now() + STORE_BREAKER_MS;
+        if (failOpen) {
+          metrics.rateLimiterFailOpen.inc();
+          logger.warn("rate limiter store unavailable; letting the login through", { error: e.message });
+          return;
+        }
       }
       throw e;
     }

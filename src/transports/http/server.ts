@@ -14,6 +14,7 @@ import { errorResponse } from "./error-response.ts";
 import { createIpMatcher, resolveClientIp } from "./ip-cidr.ts";
 import { createMetaStore, parseBearer, sanitizeRequestId, type RequestMeta } from "./request-meta.ts";
 import { decorateResponse } from "./response-headers.ts";
+import { JWKS_PATH, jwksResponse } from "./routes/jwks-routes.ts";
 import { createStaticHandler } from "./static-files.ts";
 
 export interface HttpServerDeps {
@@ -86,6 +87,11 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     if (request.method === "OPTIONS") {
       m.route = "(preflight)";
       return cors.preflight(request.headers.get("origin"));
+    }
+    if (pathname === JWKS_PATH && request.method === "GET") {
+      // Fast path: every verifier polls this document; it is answered without the router.
+      m.route = JWKS_PATH;
+      return jwksResponse(api, request.headers.get("if-none-match"));
     }
     if (metrics && pathname === METRICS_PATH && (request.method === "GET" || request.method === "HEAD")) {
       m.route = METRICS_PATH;

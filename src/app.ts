@@ -123,8 +123,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       rateLimits: a.rateLimit,
     },
   });
-  // Not awaited: startup should not wait for one Argon2 hash (the first unknown-email login does).
-  service.warmUp().catch((e: unknown) => logger.warn("password hasher warm-up failed", { error: (e as Error).message }));
 
   const probe = async (check: () => Promise<unknown>) => {
     try {

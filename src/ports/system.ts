@@ -17,6 +17,12 @@ export interface PasswordHasher {
   hash(password: string): Promise<string>;
   /** Reads the parameters from the PHC string; false for a malformed hash. */
   verify(hash: string, password: string): Promise<boolean>;
+  /**
+   * A well-formed PHC string with the configured parameters that no password matches: verifying
+   * against it costs what a wrong password costs (used when an email is unknown), with no hashing
+   * at startup.
+   */
+  unmatchableHash(): string;
 }
 
 export interface Logger {

@@ -46,7 +46,7 @@ export interface ServiceDeps {
   settings: ServiceSettings;
 }
 
-export function createIdentraService(deps: ServiceDeps): IdentraApi & { warmUp(): Promise<void> } {
+export function createIdentraService(deps: ServiceDeps): IdentraApi {
   const { users, keyRing, clock, random, logger, metrics, settings } = deps;
   const tokens = createTokenService({ keyRing, clock, issuer: settings.issuer, audience: settings.audience, accessTtlMs: settings.accessTtlMs, refreshTtlMs: settings.refreshTtlMs });
   const sessions = createSessionService({ tokens, families: deps.families, users, clock, random, logger, metrics, refreshTtlMs: settings.refreshTtlMs, reuseIntervalMs: settings.reuseIntervalMs });
@@ -66,7 +66,6 @@ export function createIdentraService(deps: ServiceDeps): IdentraApi & { warmUp()
   const oauth = createOAuthLogin({ provider: deps.github, users, store: deps.ephemeral, sessions, authenticate, clock, random, logger, metrics, stateTtlMs: settings.oauthStateTtlMs, allowedRedirectUrls: settings.allowedRedirectUrls });
 
   return {
-    warmUp: password.warmUp,
     getJwks: async () => keyRing.jwks(),
     getOAuthAuthorizationUrl: (req, ctx) => oauth.authorizationUrl(req, ctx),
     loginByOAuth: (req, ctx) => oauth.login(req, ctx),

@@ -22,10 +22,6 @@ export function createPasswordLogin(deps: {
   setOnFirstLogin: boolean;
 }) {
   const { users, hasher, sessions, limiter, clock, random, metrics } = deps;
-  // Verified against when the email is unknown and auto-register is off, so that answer costs the
-  // same hashing work as a wrong password.
-  let dummyHash: Promise<string> | null = null;
-  const dummy = () => (dummyHash ??= hasher.hash(`identra-dummy-${random.uuid()}`));
 
   const readInput = (req: { email?: string; password?: string }) => {
     const email = given(req.email);
@@ -49,8 +45,6 @@ export function createPasswordLogin(deps: {
   };
 
   return {
-    /** Warms the dummy hash so the first unknown-email login is not faster than the rest. */
-    warmUp: () => dummy().then(() => undefined),
 
     async register(req: { email?: string; password?: string }, _ctx: RequestContext) {
       const { email, password } = readInput(req);
@@ -72,7 +66,8 @@ export function createPasswordLogin(deps: {
       if (!user) {
         if (!deps.autoRegister) {
           const attempt = await limiter.reserveFailedLogin(email, ctx.clientIp, true);
-          await hasher.verify(await dummy(), password);
+          // Same Argon2 work as a wrong password, so the answer does not tell the address is unknown.
+          await hasher.verify(hasher.unmatchableHash(), password);
           return fail(attempt);
         }
         checkPasswordPolicy(password);

@@ -13,7 +13,12 @@ const formatLabels = (labels: Labels) =>
 const formatted = new Map<string, string>();
 const MAX_CACHED_LABEL_SETS = 10_000;
 
+// Callers that reuse one labels object per series (the request observer does) skip even that.
+const byIdentity = new WeakMap<Labels, string>();
+
 const labelKey = (labels: Labels): string => {
+  const known = byIdentity.get(labels);
+  if (known !== undefined) return known;
   let raw = "";
   for (const k in labels) raw += `${k}\u0001${labels[k]}\u0002`;
   let key = formatted.get(raw);
@@ -21,6 +26,7 @@ const labelKey = (labels: Labels): string => {
     key = formatLabels(labels);
     if (formatted.size < MAX_CACHED_LABEL_SETS) formatted.set(raw, key);
   }
+  if (Object.isFrozen(labels)) byIdentity.set(labels, key);
   return key;
 };
 

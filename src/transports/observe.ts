@@ -23,10 +23,23 @@ export interface RequestRecord {
   durationMs: number;
 }
 
-export const createRequestObserver = (metrics: Metrics | undefined) => (r: RequestRecord): void => {
-  if (!metrics) return;
-  metrics.requests.inc({ transport: r.transport, ...r.labels, code: r.code });
-  metrics.requestDuration.observe({ transport: r.transport, ...r.labels }, r.durationMs / 1000);
+export const createRequestObserver = (metrics: Metrics | undefined) => {
+  // One frozen labels object per series, reused on every request (the registry caches by identity).
+  const series = new Map<string, { count: Record<string, string>; duration: Record<string, string> }>();
+  const MAX_SERIES = 10_000;
+  return (r: RequestRecord): void => {
+    if (!metrics) return;
+    let key = r.transport;
+    for (const k in r.labels) key += `\u0001${r.labels[k]}`;
+    key += `\u0001${r.code}`;
+    let s = series.get(key);
+    if (!s) {
+      s = { count: Object.freeze({ transport: r.transport, ...r.labels, code: r.code }), duration: Object.freeze({ transport: r.transport, ...r.labels }) };
+      if (series.size < MAX_SERIES) series.set(key, s);
+    }
+    metrics.requests.inc(s.count);
+    metrics.requestDuration.observe(s.duration, r.durationMs / 1000);
+  };
 };
 
 export const roundMs = (ms: number): number => Math.round(ms * 100) / 100;

@@ -7,6 +7,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "x-frame-options": "DENY",
 };
 
+const SECURITY_HEADER_LIST = Object.entries(SECURITY_HEADERS);
+
 export interface DecorateOptions {
   requestId: string;
   cors: Record<string, string>;
@@ -22,8 +24,9 @@ export const decorateResponse = (res: Response, opts: DecorateOptions): Response
     out = new Response(res.body, res);
     out.headers.set("x-request-id", opts.requestId);
   }
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) out.headers.set(k, v);
-  for (const [k, v] of Object.entries(opts.cors)) {
+  for (const [k, v] of SECURITY_HEADER_LIST) out.headers.set(k, v);
+  for (const k in opts.cors) {
+    const v = opts.cors[k]!;
     if (k === "vary") out.headers.append("vary", v);
     else out.headers.set(k, v);
   }

@@ -80,6 +80,23 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const serveStatic = config.http.staticDir ? createStaticHandler(config.http.staticDir) : null;
   let server: Server<undefined> | null = null;
 
+  // Peers repeat (keep-alive, a load balancer): their parsed form is cached, and forwarding headers
+  // are read only when the peer is a trusted proxy.
+  const peers = new Map<string, string | null>();
+  const clientIpOf = (request: Request, srv: Server<undefined>): string => {
+    const peer = srv.requestIP(request)?.address ?? "";
+    let resolved = peers.get(peer);
+    if (resolved === undefined) {
+      const direct = resolveClientIp({ peer, forwardedFor: null, realIp: null, isTrusted });
+      resolved = isTrusted(direct) ? null : direct; // null: trusted, look at the headers
+      if (peers.size >= 10_000) peers.clear();
+      peers.set(peer, resolved);
+    }
+    if (resolved !== null) return resolved;
+    const h = (name: string) => request.headers.get(name);
+    return resolveClientIp({ peer, forwardedFor: h("x-forwarded-for"), realIp: h("x-real-ip"), isTrusted });
+  };
+
   const route = async (original: Request, m: RequestMeta): Promise<Response> => {
     const { request, url } = addressable(original);
     const { pathname } = url;
@@ -115,12 +132,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     const h = (name: string) => request.headers.get(name);
     const m: RequestMeta = {
       requestId: sanitizeRequestId(h("x-request-id")) ?? newRequestId(),
-      clientIp: resolveClientIp({
-        peer: srv.requestIP(request)?.address ?? "",
-        forwardedFor: h("x-forwarded-for"),
-        realIp: h("x-real-ip"),
-        isTrusted,
-      }),
+      clientIp: clientIpOf(request, srv),
       bearerToken: parseBearer(h("authorization")),
       route: "",
       unmatched: false,

@@ -6,9 +6,10 @@ type Level = keyof typeof LEVELS;
 /** Keys whose values never reach a log line, whatever the caller passes. */
 const SECRET_KEYS = /^(password|pass|secret|client_secret|token|access_token|refresh_token|code|otp|authorization|cookie|private_key)$/i;
 
-function scrub(fields: Record<string, unknown> | undefined, level: Level): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields ?? {})) {
+/** Copies the caller's fields into `out`, redacting secrets and dropping emails above debug level. */
+function scrubInto(out: Record<string, unknown>, fields: Record<string, unknown> | undefined, level: Level): Record<string, unknown> {
+  for (const k in fields) {
+    const v = fields[k];
     if (SECRET_KEYS.test(k)) out[k] = "[redacted]";
     else if (k === "email" && level !== "debug") continue;
     else if (v instanceof Error) out[k] = v.message;
@@ -47,11 +48,10 @@ export function createLogger(options: {
   const write = options.write ?? createBatchedStdout();
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < min) return;
-    const clean = scrub(fields, options.level);
     const time = new Date(options.now()).toISOString();
-    if (options.format === "json") write(JSON.stringify({ time, level, msg, ...clean }));
+    if (options.format === "json") write(JSON.stringify(scrubInto({ time, level, msg }, fields, options.level)));
     else {
-      const extra = Object.entries(clean).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+      const extra = Object.entries(scrubInto({}, fields, options.level)).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
       write(`${time} ${level.toUpperCase().padEnd(5)} ${msg}${extra.length ? " " + extra.join(" ") : ""}`);
     }
   };

@@ -5,8 +5,8 @@ import type { RequestContext } from "../../services/api.ts";
 
 export interface RequestMeta {
   requestId: string;
-  clientIp: string;
-  bearerToken: string | null;
+  readonly clientIp: string;
+  readonly bearerToken: string | null;
   /** The matched route pattern, for the access log. */
   route: string;
   /** True when no route matched (the static SPA may still answer). */

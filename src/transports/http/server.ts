@@ -66,6 +66,8 @@ export const addressable = (request: Request): { request: Request; url: URL } =>
   }
 };
 
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const metricMethod = (m: string): string => (KNOWN_METHODS.has(m) ? m : "OTHER");
 
@@ -76,6 +78,8 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const meta = createMetaStore();
   const app = createHttpApp({ api, health, meta, maxBodyBytes: config.http.maxBodyBytes });
   const cors = createCorsPolicy(config.cors);
+  // No allowed origins: no CORS headers at all, so the Origin header is not even read.
+  const corsEnabled = config.cors.allowedOrigins.length > 0;
   const isTrusted = createIpMatcher(config.http.trustedProxies);
   const serveStatic = config.http.staticDir ? createStaticHandler(config.http.staticDir) : null;
   let server: Server<undefined> | null = null;
@@ -130,10 +134,17 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const fetch = async (request: Request, srv: Server<undefined>): Promise<Response> => {
     const started = now();
     const h = (name: string) => request.headers.get(name);
+    // Client IP and bearer token are resolved on first use: most answers (JWKS, docs) need neither.
+    let clientIp: string | undefined;
+    let bearer: string | null | undefined;
     const m: RequestMeta = {
       requestId: sanitizeRequestId(h("x-request-id")) ?? newRequestId(),
-      clientIp: clientIpOf(request, srv),
-      bearerToken: parseBearer(h("authorization")),
+      get clientIp() {
+        return (clientIp ??= clientIpOf(request, srv));
+      },
+      get bearerToken() {
+        return bearer === undefined ? (bearer = parseBearer(h("authorization"))) : bearer;
+      },
       route: "",
       unmatched: false,
     };
@@ -147,7 +158,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     }
     res = decorateResponse(res, {
       requestId: m.requestId,
-      cors: request.method === "OPTIONS" ? {} : cors.headersFor(h("origin")),
+      cors: request.method === "OPTIONS" || !corsEnabled ? NO_HEADERS : cors.headersFor(h("origin")),
       noStore: m.route !== "(static)",
     });
     if (m.error !== undefined && !isAppError(m.error)) {

@@ -1,11 +1,7 @@
 // The gRPC transport: identra.v1.IdentraService (from the embedded generated proto), grpc.health.v1
 // and server reflection on one grpc-js server. Handlers only map proto ⇄ IdentraApi.
 import { Metadata, Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
-import type { Config } from "../../config/types.ts";
 import { AppError, isAppError } from "../../domain/errors.ts";
-import type { Logger } from "../../ports/system.ts";
-import type { HealthApi, IdentraApi } from "../../services/api.ts";
-import type { Metrics } from "../../services/metrics.ts";
 import { createRequestObserver, loggableEmail, roundMs } from "../observe.ts";
 import { causeOf, toPublicError } from "../error-table.ts";
 import { createIpMatcher } from "../http/ip-cidr.ts";
@@ -17,26 +13,12 @@ import { IDENTRA_RPCS, type ProtoMessage } from "./identra-mapping.ts";
 import { loadProto, PROTO_FILES } from "./proto-registry.ts";
 import { createReflectionHandlers } from "./reflection-service.ts";
 import { statusGuard } from "./status-guard.ts";
+import type { TransportDeps, TransportServer } from "../transport-deps.ts";
 
 export const IDENTRA_SERVICE = "identra.v1.IdentraService";
 
-export interface GrpcServerDeps {
-  api: IdentraApi;
-  health: HealthApi;
-  config: Config;
-  logger: Logger;
-  newRequestId: () => string;
-  /** When given, every call is counted and timed (the REST port serves `/metrics`). */
-  metrics?: Metrics;
-  /** Monotonic milliseconds for call durations (default `performance.now`). */
-  monotonicNow?: () => number;
-}
-
-export interface GrpcServer {
-  start(): Promise<{ port: number }>;
-  /** Stops accepting, lets in-flight calls finish, cancels what is left after `graceMs`. */
-  stop(graceMs: number): Promise<void>;
-}
+export type GrpcServerDeps = TransportDeps;
+export type GrpcServer = TransportServer;
 
 /** `16` → `UNAUTHENTICATED` (grpc-js `status` is a numeric enum with its reverse mapping). */
 const grpcCodeName = (code: number): string => (status as unknown as Record<number, string>)[code] ?? String(code);

@@ -1,10 +1,6 @@
 // The REST transport: Bun.serve around the Elysia app. This outer layer owns what every response
 // shares — request id, client IP, CORS, security headers, the access log — so no route can miss it.
 import type { Server } from "bun";
-import type { Config } from "../../config/types.ts";
-import type { Logger } from "../../ports/system.ts";
-import type { HealthApi, IdentraApi } from "../../services/api.ts";
-import type { Metrics } from "../../services/metrics.ts";
 import { AppError, isAppError } from "../../domain/errors.ts";
 import { causeOf } from "../error-table.ts";
 import { createRequestObserver, PROMETHEUS_CONTENT_TYPE, roundMs } from "../observe.ts";
@@ -16,24 +12,10 @@ import { createMetaStore, parseBearer, sanitizeRequestId, type RequestMeta } fro
 import { decorateResponse } from "./response-headers.ts";
 import { JWKS_PATH, jwksResponse } from "./routes/jwks-routes.ts";
 import { createStaticHandler } from "./static-files.ts";
+import type { TransportDeps, TransportServer } from "../transport-deps.ts";
 
-export interface HttpServerDeps {
-  api: IdentraApi;
-  health: HealthApi;
-  config: Config;
-  logger: Logger;
-  newRequestId: () => string;
-  /** When given: `GET /metrics` serves it, and every request is counted and timed. */
-  metrics?: Metrics;
-  /** Monotonic milliseconds for request durations (default `performance.now`). */
-  monotonicNow?: () => number;
-}
-
-export interface HttpServer {
-  start(): Promise<{ port: number }>;
-  /** Stops accepting, lets in-flight requests finish, closes what is left after `graceMs`. */
-  stop(graceMs: number): Promise<void>;
-}
+export type HttpServerDeps = TransportDeps;
+export type HttpServer = TransportServer;
 
 const isApiPath = (p: string): boolean => p === "/api" || p.startsWith("/api/");
 

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../support/free-port.ts";
 import { grpcDriver, restDriver, type Driver, type RpcResult } from "../support/rpc-driver.ts";
-import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { startSmtpSink, type SmtpSink, smtpEnv } from "../support/smtp-sink.ts";
 import { spawnServer, type SpawnedServer } from "../support/spawn-server.ts";
 import { acceptsConnections, brief, okBody, ROOMY_LIMITS, tempDatabase } from "./support.ts";
 
@@ -75,11 +75,7 @@ beforeAll(async () => {
       IDENTRA_AUTH_RATE_LIMIT_CODE_SEND_COOLDOWN: "0s",
       IDENTRA_AUTH_GITHUB_CLIENT_ID: "fault-client",
       IDENTRA_AUTH_GITHUB_CLIENT_SECRET: "fault-secret",
-      IDENTRA_SMTP_MAILER_HOST: "127.0.0.1",
-      IDENTRA_SMTP_MAILER_PORT: String(smtp.port),
-      IDENTRA_SMTP_MAILER_START_TLS: "false",
-      IDENTRA_SMTP_MAILER_SECURE: "false",
-      IDENTRA_SMTP_MAILER_FROM_EMAIL: "noreply@identra.test",
+      ...smtpEnv(smtp.port),
     },
   });
   ds = [restDriver(server.httpUrl), grpcDriver(server.grpcAddress)];

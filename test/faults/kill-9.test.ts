@@ -7,7 +7,7 @@
 // the first kill still verifies, and PRAGMA integrity_check is "ok" after every kill.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { decodeJwt } from "jose";
-import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
+import { startFakeGitHub, type FakeGitHub, githubEnv } from "../support/fake-github.ts";
 import { grpcDriver, restDriver, type Driver, type RpcResult } from "../support/rpc-driver.ts";
 import { spawnServer, type SpawnedServer } from "../support/spawn-server.ts";
 import { brief, inspectDatabase, mapLimit, okBody, ROOMY_LIMITS, tempDatabase } from "./support.ts";
@@ -61,11 +61,7 @@ afterAll(async () => {
 const env = (): Record<string, string> => ({
   ...ROOMY_LIMITS,
   IDENTRA_PERSISTENCE_SQLITE_PATH: db.path,
-  IDENTRA_AUTH_GITHUB_CLIENT_ID: github.clientId,
-  IDENTRA_AUTH_GITHUB_CLIENT_SECRET: github.clientSecret,
-  IDENTRA_AUTH_GITHUB_AUTHORIZE_URL: github.authorizeUrl,
-  IDENTRA_AUTH_GITHUB_TOKEN_URL: github.tokenUrl,
-  IDENTRA_AUTH_GITHUB_API_URL: github.apiUrl,
+  ...githubEnv(github),
 });
 
 const claims = (token: string) => decodeJwt(token) as { sub: string; fid: string; uid: string };

@@ -6,7 +6,7 @@
 // the database when the server is started again.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { decodeJwt } from "jose";
-import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
+import { startFakeGitHub, type FakeGitHub, githubEnv } from "../support/fake-github.ts";
 import { grpcDriver, restDriver, type Driver, type RpcResult } from "../support/rpc-driver.ts";
 import { spawnServer, type SpawnedServer } from "../support/spawn-server.ts";
 import { acceptsConnections, brief, mapLimit, ROOMY_LIMITS, tempDatabase } from "./support.ts";
@@ -33,11 +33,7 @@ const env = (): Record<string, string> => ({
   IDENTRA_PERSISTENCE_SQLITE_PATH: db.path,
   IDENTRA_AUTH_PASSWORD_ARGON2_MEMORY_COST: "65536",
   IDENTRA_AUTH_PASSWORD_ARGON2_TIME_COST: "3",
-  IDENTRA_AUTH_GITHUB_CLIENT_ID: github.clientId,
-  IDENTRA_AUTH_GITHUB_CLIENT_SECRET: github.clientSecret,
-  IDENTRA_AUTH_GITHUB_AUTHORIZE_URL: github.authorizeUrl,
-  IDENTRA_AUTH_GITHUB_TOKEN_URL: github.tokenUrl,
-  IDENTRA_AUTH_GITHUB_API_URL: github.apiUrl,
+  ...githubEnv(github),
   IDENTRA_AUTH_GITHUB_TIMEOUT: "5s",
   IDENTRA_LOG_LEVEL: "info",
 });

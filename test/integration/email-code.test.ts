@@ -8,18 +8,11 @@ import { createManualClock } from "../../src/adapters/system/clock.ts";
 import { startTestServer, type TestServer } from "../support/identra-server.ts";
 import { startRedis, type RedisHandle } from "../support/redis-server.ts";
 import { grpcDriver, restDriver, type Driver, type RpcResult } from "../support/rpc-driver.ts";
-import { extractCode, startSmtpSink, type CapturedMail, type SmtpSink } from "../support/smtp-sink.ts";
+import { extractCode, startSmtpSink, type CapturedMail, type SmtpSink, smtpEnv } from "../support/smtp-sink.ts";
 
 const TRANSPORTS = ["rest", "grpc"] as const;
 type Transport = (typeof TRANSPORTS)[number];
 
-const smtpEnv = (port: number): Record<string, string> => ({
-  IDENTRA_SMTP_MAILER_HOST: "127.0.0.1",
-  IDENTRA_SMTP_MAILER_PORT: String(port),
-  IDENTRA_SMTP_MAILER_START_TLS: "false",
-  IDENTRA_SMTP_MAILER_SECURE: "false",
-  IDENTRA_SMTP_MAILER_FROM_EMAIL: "noreply@identra.test",
-});
 
 // Every request here comes from 127.0.0.1, so the per-IP buckets would trip across scenarios: the
 // limits themselves are covered by rate-limits.test.ts.

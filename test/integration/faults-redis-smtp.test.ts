@@ -10,18 +10,11 @@ import type { Random } from "../../src/ports/system.ts";
 import { startTestServer, type TestServer } from "../support/identra-server.ts";
 import { startRedis, type RedisHandle } from "../support/redis-server.ts";
 import { grpcDriver, restDriver, type Driver, type RpcResult } from "../support/rpc-driver.ts";
-import { extractCode, startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { extractCode, startSmtpSink, type SmtpSink, smtpEnv } from "../support/smtp-sink.ts";
 
 const TRANSPORTS = ["rest", "grpc"] as const;
 type Transport = (typeof TRANSPORTS)[number];
 
-const smtpEnv = (port: number): Record<string, string> => ({
-  IDENTRA_SMTP_MAILER_HOST: "127.0.0.1",
-  IDENTRA_SMTP_MAILER_PORT: String(port),
-  IDENTRA_SMTP_MAILER_START_TLS: "false",
-  IDENTRA_SMTP_MAILER_SECURE: "false",
-  IDENTRA_SMTP_MAILER_FROM_EMAIL: "noreply@identra.test",
-});
 // All requests come from 127.0.0.1: keep the per-IP buckets out of the way (rate-limits.test.ts covers them).
 const ROOMY = { IDENTRA_AUTH_RATE_LIMIT_CODE_SEND_MAX: "10000", IDENTRA_AUTH_RATE_LIMIT_FAILED_LOGIN_MAX: "10000" };
 

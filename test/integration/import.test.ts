@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { hash } from "@node-rs/argon2";
 import { MongoClient } from "mongodb";
 import { decodeJwt } from "jose";
-import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
+import { startFakeGitHub, type FakeGitHub, githubEnv } from "../support/fake-github.ts";
 import { startMongo, type MongoHandle } from "../support/mongo-standin.ts";
 import { restDriver } from "../support/rpc-driver.ts";
 import { runCli, spawnServer } from "../support/spawn-server.ts";
@@ -63,11 +63,7 @@ async function legacyMongo(mongo: MongoHandle): Promise<string> {
 const targetEnv = () => ({
   IDENTRA_PERSISTENCE_SQLITE_PATH: join(mkdtempSync(join(tmpdir(), "identra-target-")), "users.db"),
   IDENTRA_AUTH_PASSWORD_AUTO_REGISTER: "false",
-  IDENTRA_AUTH_GITHUB_CLIENT_ID: github.clientId,
-  IDENTRA_AUTH_GITHUB_CLIENT_SECRET: github.clientSecret,
-  IDENTRA_AUTH_GITHUB_AUTHORIZE_URL: github.authorizeUrl,
-  IDENTRA_AUTH_GITHUB_TOKEN_URL: github.tokenUrl,
-  IDENTRA_AUTH_GITHUB_API_URL: github.apiUrl,
+  ...githubEnv(github),
 });
 
 async function expectImportedUsersWork(env: Record<string, string>) {

@@ -9,7 +9,7 @@ import { AppError } from "../../src/domain/errors.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
 import { startTestServer, type TestServer } from "../support/identra-server.ts";
 import { createGrpcClient, grpcDriver, restDriver, type Driver } from "../support/rpc-driver.ts";
-import { extractCode, startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { extractCode, startSmtpSink, type SmtpSink, smtpEnv } from "../support/smtp-sink.ts";
 
 const CLIENT_SECRET = "gh-client-secret-S3CR3T-7d1f0c";
 const REDIRECT = "https://app.example.test/callback";
@@ -32,10 +32,7 @@ const startTarget = async (level: Level): Promise<Target> => {
   const server = await startTestServer({
     env: {
       IDENTRA_LOG_LEVEL: level,
-      IDENTRA_SMTP_MAILER_HOST: "127.0.0.1",
-      IDENTRA_SMTP_MAILER_PORT: String(sink.port),
-      IDENTRA_SMTP_MAILER_START_TLS: "false",
-      IDENTRA_SMTP_MAILER_FROM_EMAIL: "noreply@identra.test",
+      ...smtpEnv(sink.port),
       IDENTRA_AUTH_RATE_LIMIT_CODE_SEND_COOLDOWN: "0s",
       IDENTRA_AUTH_RATE_LIMIT_CODE_SEND_MAX: "1000",
       IDENTRA_AUTH_RATE_LIMIT_FAILED_LOGIN_MAX: "1000",

@@ -2,6 +2,7 @@
 // login, a rate-limited call and a refresh-token replay over both transports, the counters carry the
 // right labels, and every request is counted and timed per transport and route/method.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { smtpEnv } from "../support/smtp-sink.ts";
 import { startTestServer, type TestServer } from "../support/identra-server.ts";
 import { grpcDriver, restDriver, type Driver } from "../support/rpc-driver.ts";
 
@@ -133,10 +134,7 @@ describe("/metrics", () => {
     const dead = await freePort();
     const s = await startTestServer({
       env: {
-        IDENTRA_SMTP_MAILER_HOST: "127.0.0.1",
-        IDENTRA_SMTP_MAILER_PORT: String(dead),
-        IDENTRA_SMTP_MAILER_START_TLS: "false",
-        IDENTRA_SMTP_MAILER_FROM_EMAIL: "noreply@identra.test",
+        ...smtpEnv(dead),
         IDENTRA_SMTP_MAILER_TIMEOUT: "2s",
       },
     });

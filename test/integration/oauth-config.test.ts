@@ -3,19 +3,15 @@
 // state expiry (manual clock, short auth.oauth_state_expiration), and GitHub unreachable.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createManualClock } from "../../src/adapters/system/clock.ts";
-import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
+import { startFakeGitHub, type FakeGitHub, githubEnv } from "../support/fake-github.ts";
 import { startTestServer, type TestServer } from "../support/identra-server.ts";
 import { grpcDriver, restDriver, type Driver } from "../support/rpc-driver.ts";
 
 const REDIRECT = "http://127.0.0.1:5173/oauth/callback";
 const STATE_TTL_MS = 2 * 60_000;
 
-const githubEnv = (gh: FakeGitHub, extra: Record<string, string> = {}) => ({
-  IDENTRA_AUTH_GITHUB_CLIENT_ID: gh.clientId,
-  IDENTRA_AUTH_GITHUB_CLIENT_SECRET: gh.clientSecret,
-  IDENTRA_AUTH_GITHUB_AUTHORIZE_URL: gh.authorizeUrl,
-  IDENTRA_AUTH_GITHUB_TOKEN_URL: gh.tokenUrl,
-  IDENTRA_AUTH_GITHUB_API_URL: gh.apiUrl,
+const serverEnv = (gh: FakeGitHub, extra: Record<string, string> = {}) => ({
+  ...githubEnv(gh),
   IDENTRA_AUTH_GITHUB_TIMEOUT: "500ms",
   ...extra,
 });
@@ -44,16 +40,16 @@ beforeAll(async () => {
   [github, deadGitHub] = await Promise.all([startFakeGitHub(), startFakeGitHub()]);
   await deadGitHub.stop(); // its port now refuses connections
   [noClientId, noSecret, restricted, down] = await Promise.all([
-    serve({ env: githubEnv(github, { IDENTRA_AUTH_GITHUB_CLIENT_ID: "" }) }),
-    serve({ env: githubEnv(github, { IDENTRA_AUTH_GITHUB_CLIENT_SECRET: "" }) }),
+    serve({ env: serverEnv(github, { IDENTRA_AUTH_GITHUB_CLIENT_ID: "" }) }),
+    serve({ env: serverEnv(github, { IDENTRA_AUTH_GITHUB_CLIENT_SECRET: "" }) }),
     serve({
-      env: githubEnv(github, {
+      env: serverEnv(github, {
         IDENTRA_AUTH_OAUTH_ALLOWED_REDIRECT_URLS: `https://app.example.com/auth/callback,${REDIRECT.replace("/callback", "/")}*`,
         IDENTRA_AUTH_OAUTH_STATE_EXPIRATION: "2m",
       }),
       overrides: { clock },
     }),
-    serve({ env: githubEnv(deadGitHub) }),
+    serve({ env: serverEnv(deadGitHub) }),
   ]);
 });
 afterAll(async () => {

@@ -4,7 +4,7 @@
 // missing fields, and GitHub failures (rejected code, 401 profile, 5xx, too slow).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { decodeJwt } from "jose";
-import { startFakeGitHub, type FakeGitHub, type FakeGitHubEmail } from "../support/fake-github.ts";
+import { startFakeGitHub, type FakeGitHub, type FakeGitHubEmail, githubEnv } from "../support/fake-github.ts";
 import { startTestServer, type TestServer } from "../support/identra-server.ts";
 import { grpcDriver, restDriver, type Driver } from "../support/rpc-driver.ts";
 
@@ -18,11 +18,7 @@ beforeAll(async () => {
   github = await startFakeGitHub();
   server = await startTestServer({
     env: {
-      IDENTRA_AUTH_GITHUB_CLIENT_ID: github.clientId,
-      IDENTRA_AUTH_GITHUB_CLIENT_SECRET: github.clientSecret,
-      IDENTRA_AUTH_GITHUB_AUTHORIZE_URL: github.authorizeUrl,
-      IDENTRA_AUTH_GITHUB_TOKEN_URL: github.tokenUrl,
-      IDENTRA_AUTH_GITHUB_API_URL: github.apiUrl,
+      ...githubEnv(github),
       IDENTRA_AUTH_GITHUB_TIMEOUT: "500ms",
     },
   });

@@ -8,10 +8,10 @@
 // password only; the attacker's GitHub identity survives and LoginByOAuth lands in the victim's account.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { decodeJwt } from "jose";
-import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
+import { startFakeGitHub, type FakeGitHub, githubEnv } from "../support/fake-github.ts";
 import { startTestServer, type TestServer } from "../support/identra-server.ts";
 import { grpcDriver, restDriver, type Driver } from "../support/rpc-driver.ts";
-import { extractCode, startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { extractCode, startSmtpSink, type SmtpSink, smtpEnv } from "../support/smtp-sink.ts";
 
 const REDIRECT = "http://127.0.0.1:5173/oauth/callback";
 
@@ -24,16 +24,8 @@ beforeAll(async () => {
   [github, sink] = await Promise.all([startFakeGitHub(), startSmtpSink()]);
   server = await startTestServer({
     env: {
-      IDENTRA_AUTH_GITHUB_CLIENT_ID: github.clientId,
-      IDENTRA_AUTH_GITHUB_CLIENT_SECRET: github.clientSecret,
-      IDENTRA_AUTH_GITHUB_AUTHORIZE_URL: github.authorizeUrl,
-      IDENTRA_AUTH_GITHUB_TOKEN_URL: github.tokenUrl,
-      IDENTRA_AUTH_GITHUB_API_URL: github.apiUrl,
-      IDENTRA_SMTP_MAILER_HOST: "127.0.0.1",
-      IDENTRA_SMTP_MAILER_PORT: String(sink.port),
-      IDENTRA_SMTP_MAILER_START_TLS: "false",
-      IDENTRA_SMTP_MAILER_SECURE: "false",
-      IDENTRA_SMTP_MAILER_FROM_EMAIL: "noreply@identra.test",
+      ...githubEnv(github),
+      ...smtpEnv(sink.port),
     },
   });
   drivers.push(restDriver(server.httpUrl), grpcDriver(server.grpcAddress));

@@ -8,19 +8,12 @@ import { createManualClock } from "../../src/adapters/system/clock.ts";
 import { startTestServer, type TestServer } from "../support/identra-server.ts";
 import { startRedis, type RedisHandle } from "../support/redis-server.ts";
 import { createGrpcClient, grpcDriver, restDriver, type Driver, type RpcResult } from "../support/rpc-driver.ts";
-import { extractCode, startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { extractCode, startSmtpSink, type SmtpSink, smtpEnv } from "../support/smtp-sink.ts";
 
 const TRANSPORTS = ["rest", "grpc"] as const;
 type Transport = (typeof TRANSPORTS)[number];
 type Clock = ReturnType<typeof createManualClock>;
 
-const smtpEnv = (port: number): Record<string, string> => ({
-  IDENTRA_SMTP_MAILER_HOST: "127.0.0.1",
-  IDENTRA_SMTP_MAILER_PORT: String(port),
-  IDENTRA_SMTP_MAILER_START_TLS: "false",
-  IDENTRA_SMTP_MAILER_SECURE: "false",
-  IDENTRA_SMTP_MAILER_FROM_EMAIL: "noreply@identra.test",
-});
 const TRUST_LOOPBACK = { IDENTRA_HTTP_TRUSTED_PROXIES: "127.0.0.1/32" };
 
 const TOO_MANY_CODES = "too many verification code requests, please try again later";

@@ -6,11 +6,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
+import { startFakeGitHub, type FakeGitHub, githubEnv } from "../support/fake-github.ts";
 import { startMongo, type MongoHandle } from "../support/mongo-standin.ts";
 import { startRedis } from "../support/redis-server.ts";
 import { grpcDriver, restDriver, type Driver } from "../support/rpc-driver.ts";
-import { extractCode, startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { extractCode, startSmtpSink, type SmtpSink, smtpEnv } from "../support/smtp-sink.ts";
 import { runCli, spawnServer, type SpawnedServer } from "../support/spawn-server.ts";
 
 let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -27,15 +27,8 @@ const sharedEnv = () => ({
   IDENTRA_REDIS_URLS: redis.url,
   IDENTRA_AUTH_KEY_RING_REFRESH_INTERVAL: "200ms",
   IDENTRA_LOG_LEVEL: "warn",
-  IDENTRA_SMTP_MAILER_HOST: "127.0.0.1",
-  IDENTRA_SMTP_MAILER_PORT: String(smtp.port),
-  IDENTRA_SMTP_MAILER_START_TLS: "false",
-  IDENTRA_SMTP_MAILER_FROM_EMAIL: "noreply@identra.test",
-  IDENTRA_AUTH_GITHUB_CLIENT_ID: github.clientId,
-  IDENTRA_AUTH_GITHUB_CLIENT_SECRET: github.clientSecret,
-  IDENTRA_AUTH_GITHUB_AUTHORIZE_URL: github.authorizeUrl,
-  IDENTRA_AUTH_GITHUB_TOKEN_URL: github.tokenUrl,
-  IDENTRA_AUTH_GITHUB_API_URL: github.apiUrl,
+  ...smtpEnv(smtp.port),
+  ...githubEnv(github),
 });
 
 const backends = [

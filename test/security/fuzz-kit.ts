@@ -14,7 +14,7 @@ import { join } from "node:path";
 import protobuf from "protobufjs";
 import protoText from "../../generated/identra.proto" with { type: "text" };
 import { spawnServer, type SpawnedServer } from "../support/spawn-server.ts";
-import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+import { startSmtpSink, type SmtpSink, smtpEnv } from "../support/smtp-sink.ts";
 
 // ---- seeded randomness -------------------------------------------------------------------------
 
@@ -512,10 +512,7 @@ export async function runFuzz(opts: FuzzOptions, log: (line: string) => void = (
         IDENTRA_PERSISTENCE_SQLITE_PATH: join(dataDir, "users.db"),
         IDENTRA_HTTP_MAX_BODY_BYTES: String(maxBody),
         IDENTRA_LOG_LEVEL: "error",
-        IDENTRA_SMTP_MAILER_HOST: "127.0.0.1",
-        IDENTRA_SMTP_MAILER_PORT: String(sink.port),
-        IDENTRA_SMTP_MAILER_START_TLS: "false",
-        IDENTRA_SMTP_MAILER_FROM_EMAIL: "noreply@identra.test",
+        ...smtpEnv(sink.port),
         IDENTRA_AUTH_RATE_LIMIT_FAILED_LOGIN_MAX: "1000000",
         IDENTRA_AUTH_RATE_LIMIT_CODE_SEND_MAX: "1000000",
         IDENTRA_AUTH_RATE_LIMIT_CODE_SEND_COOLDOWN: "0s",

@@ -1,6 +1,7 @@
 // Shared helpers of the attack suite: one REST and one gRPC driver per server, SMTP settings for the
 // sink, and assertions on contract errors.
 import { expect } from "bun:test";
+import { smtpEnv } from "../support/smtp-sink.ts";
 import type { TestServer } from "../support/identra-server.ts";
 import { grpcDriver, restDriver, type Driver, type RpcResult } from "../support/rpc-driver.ts";
 
@@ -11,13 +12,7 @@ export type Transport = (typeof TRANSPORTS)[number];
 export const GRPC = { INVALID_ARGUMENT: 3, UNAUTHENTICATED: 16, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ALREADY_EXISTS: 6 } as const;
 const HTTP_OF: Record<number, number> = { 3: 400, 16: 401, 8: 429, 9: 400, 6: 409, 5: 404 };
 
-export const smtpEnv = (port: number): Record<string, string> => ({
-  IDENTRA_SMTP_MAILER_HOST: "127.0.0.1",
-  IDENTRA_SMTP_MAILER_PORT: String(port),
-  IDENTRA_SMTP_MAILER_START_TLS: "false",
-  IDENTRA_SMTP_MAILER_SECURE: "false",
-  IDENTRA_SMTP_MAILER_FROM_EMAIL: "noreply@identra.test",
-});
+export { smtpEnv };
 
 /** Limits high enough that scenarios sharing 127.0.0.1 do not trip each other. */
 export const ROOMY_LIMITS: Record<string, string> = {

@@ -272,3 +272,12 @@ export const startFakeGitHub = async (options: FakeGitHubOptions = {}): Promise<
     },
   };
 };
+
+/** The server settings that point Identra's GitHub adapter at this fake. */
+export const githubEnv = (fake: Pick<FakeGitHub, "clientId" | "clientSecret" | "authorizeUrl" | "tokenUrl" | "apiUrl">): Record<string, string> => ({
+  IDENTRA_AUTH_GITHUB_CLIENT_ID: fake.clientId,
+  IDENTRA_AUTH_GITHUB_CLIENT_SECRET: fake.clientSecret,
+  IDENTRA_AUTH_GITHUB_AUTHORIZE_URL: fake.authorizeUrl,
+  IDENTRA_AUTH_GITHUB_TOKEN_URL: fake.tokenUrl,
+  IDENTRA_AUTH_GITHUB_API_URL: fake.apiUrl,
+});

@@ -256,3 +256,12 @@ const parseCaptured = (raw: string, session: SMTPServerSession): CapturedMail =>
     sessionId: session.id,
   };
 };
+
+/** The server settings for plain SMTP to a sink on loopback at `port`. */
+export const smtpEnv = (port: number): Record<string, string> => ({
+  IDENTRA_SMTP_MAILER_HOST: "127.0.0.1",
+  IDENTRA_SMTP_MAILER_PORT: String(port),
+  IDENTRA_SMTP_MAILER_START_TLS: "false",
+  IDENTRA_SMTP_MAILER_SECURE: "false",
+  IDENTRA_SMTP_MAILER_FROM_EMAIL: "noreply@identra.test",
+});

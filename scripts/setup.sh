@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what a fresh machine lacks: Bun (pinned, from the npm registry), the locked
-# dependencies, and redis-server (Debian package; only the tests need it).
+# Installs what a fresh machine lacks: Bun (pinned, from the npm registry) and the locked
+# dependencies; with --tests also redis-server (Debian package), which only the tests need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUN_VERSION=1.4.5
@@ -8,7 +8,7 @@ if ! command -v bun >/dev/null 2>&1 || [[ "$(bun --version)" != "$BUN_VERSION" ]
   npm install -g "bun@$BUN_VERSION" >/dev/null
 fi
 bun install --frozen-lockfile >/dev/null
-if ! command -v redis-server >/dev/null 2>&1; then
+if [[ "${1:-}" == "--tests" ]] && ! command -v redis-server >/dev/null 2>&1; then
   if [[ $(id -u) -eq 0 ]]; then
     (apt-get update >/dev/null && apt-get install -y redis-server >/dev/null) || echo "setup: could not install redis-server (the tests need it)" >&2
   else

@@ -10,8 +10,11 @@ export interface EphemeralStore {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Atomically reads and removes. */
   getAndDelete(key: string): Promise<string | null>;
-  /** Atomically adds 1; the TTL starts with the first increment. Returns the new value and the ms left. */
-  increment(key: string, ttlMs: number): Promise<{ value: number; ttlMs: number }>;
+  /**
+   * Atomically adds `by` (default 1; negative gives back an earlier reservation); the TTL starts with
+   * the first increment. Returns the new value and the ms left.
+   */
+  increment(key: string, ttlMs: number, by?: number): Promise<{ value: number; ttlMs: number }>;
   /** Milliseconds left, or null when the key is absent. */
   ttl(key: string): Promise<number | null>;
   delete(key: string): Promise<void>;

@@ -30,15 +30,14 @@ export function createPasswordLogin(deps: {
     return { email: normalizeEmail(email), password };
   };
 
-  /** The guess was counted against the email before it was checked (see reserveFailedLogin). */
-  const fail = async (attempt: { failed(): Promise<void> }): Promise<never> => {
-    await attempt.failed();
+  /** The guess was already counted against the email and IP before it was checked (see reserveFailedLogin). */
+  const fail = async (): Promise<never> => {
     metrics.logins.inc({ method: "password", result: "failure" });
     throw new AppError("INVALID_CREDENTIALS", MESSAGES.invalidCredentials);
   };
 
-  const succeed = async (userId: string, email: string): Promise<{ token: TokenPair }> => {
-    await limiter.clearFailedLogin(email);
+  const succeed = async (userId: string, email: string, attempt?: { succeeded(): Promise<void> }): Promise<{ token: TokenPair }> => {
+    await (attempt ? attempt.succeeded() : limiter.clearFailedLogin(email));
     await users.update(userId, { lastLoginAt: clock.now() }, clock.now());
     metrics.logins.inc({ method: "password", result: "success" });
     return { token: await sessions.start(userId) };
@@ -65,10 +64,10 @@ export function createPasswordLogin(deps: {
       let user = await users.findByEmail(email);
       if (!user) {
         if (!deps.autoRegister) {
-          const attempt = await limiter.reserveFailedLogin(email, ctx.clientIp, true);
+          await limiter.reserveFailedLogin(email, ctx.clientIp, true);
           // Same Argon2 work as a wrong password, so the answer does not tell the address is unknown.
           await hasher.verify(hasher.unmatchableHash(), password);
-          return fail(attempt);
+          return fail();
         }
         checkPasswordPolicy(password);
         const candidate = newUser(clock, random, email, { passwordHash: await hasher.hash(password), emailVerified: false });
@@ -87,9 +86,9 @@ export function createPasswordLogin(deps: {
         return succeed(user.id, email);
       }
       const attempt = await limiter.reserveFailedLogin(email, ctx.clientIp, true);
-      if (!(await hasher.verify(user.passwordHash, password))) return fail(attempt);
+      if (!(await hasher.verify(user.passwordHash, password))) return fail();
       assertEnabled(user);
-      return succeed(user.id, email);
+      return succeed(user.id, email, attempt);
     },
   };
 }

@@ -15,12 +15,12 @@ export interface RateLimiter {
   checkFailedLogin(email: string, ip: string, failOpen: boolean): Promise<void>;
   recordFailedLogin(email: string, ip: string, failOpen: boolean): Promise<void>;
   /**
-   * Counts a guess against the email BEFORE it is checked (atomic increment), so a burst of
-   * concurrent guesses cannot get more than `max` checked; throws RATE_LIMITED past the limit.
-   * `failed()` then records the failure for the client IP (the email was already counted); a
-   * success clears the email's count with clearFailedLogin.
+   * Counts a guess against the email AND the client IP before it is checked (atomic increments), so a
+   * burst of concurrent guesses — for one address or spread over many — cannot get more than `max`
+   * checked; throws RATE_LIMITED past the limit. A success then gives the IP's count back
+   * (`succeeded()`, which also clears the email's count); a failure keeps both.
    */
-  reserveFailedLogin(email: string, ip: string, failOpen: boolean): Promise<{ failed(): Promise<void> }>;
+  reserveFailedLogin(email: string, ip: string, failOpen: boolean): Promise<{ succeeded(): Promise<void> }>;
   clearFailedLogin(email: string): Promise<void>;
   /** Takes one code send (cooldown + hourly counters); returns a function that gives the cooldown back. */
   reserveCodeSend(email: string, ip: string): Promise<() => Promise<void>>;
@@ -79,11 +79,21 @@ export function createRateLimiter(deps: { store: EphemeralStore; config: RateLim
 
     async reserveFailedLogin(email, ip, failOpen) {
       const [emailKey, ipKey] = failKeys(email, ip) as [string, string];
+      let ipCounted = false;
       await tolerate(failOpen, async () => {
-        const taken = await store.increment(emailKey, config.failedLogin.window);
-        if (taken.value > config.failedLogin.max) throw limited("failed_login", MESSAGES.tooManyFailed, taken.ttlMs, config.failedLogin.window);
+        const [byEmail, byIp] = await Promise.all([emailKey, ipKey].map((k) => store.increment(k, config.failedLogin.window)));
+        ipCounted = true;
+        for (const taken of [byEmail!, byIp!]) {
+          if (taken.value > config.failedLogin.max) throw limited("failed_login", MESSAGES.tooManyFailed, taken.ttlMs, config.failedLogin.window);
+        }
       });
-      return { failed: () => tolerate(failOpen, async () => void (await store.increment(ipKey, config.failedLogin.window))) };
+      return {
+        succeeded: () =>
+          tolerate(true, async () => {
+            await store.delete(emailKey);
+            if (ipCounted) await store.increment(ipKey, config.failedLogin.window, -1);
+          }),
+      };
     },
 
     clearFailedLogin: (email) => tolerate(true, () => store.delete(`rl:fail:e:${email}`)),

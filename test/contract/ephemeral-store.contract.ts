@@ -116,6 +116,17 @@ export const runEphemeralStoreContract = (name: string, makeStore: () => Promise
       expect(await store.get("n")).toBe("50");
     });
 
+    test("increment by a negative amount gives back a reservation and keeps the TTL", async () => {
+      await store.increment("n", 60_000);
+      const reserved = await store.increment("n", 60_000, 1);
+      expect(reserved.value).toBe(2);
+      const back = await store.increment("n", 60_000, -1);
+      expect(back.value).toBe(1);
+      expect(back.ttlMs).toBeGreaterThan(0);
+      expect(back.ttlMs).toBeLessThanOrEqual(60_000);
+      expect(await store.get("n")).toBe("1");
+    });
+
     test("delete removes a key; deleting an absent key is fine", async () => {
       await store.set("k", "v", 60_000);
       await store.delete("k");

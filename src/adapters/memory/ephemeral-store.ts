@@ -67,16 +67,17 @@ export const createMemoryEphemeralStore = (clock: Clock, options: MemoryEphemera
       entries.delete(key);
       return e?.value ?? null;
     },
-    increment: async (key, ttlMs) => {
+    increment: async (key, ttlMs, by = 1) => {
+      if (!Number.isSafeInteger(by)) throw new RangeError(`invalid increment: ${by}`);
       const e = live(key);
       if (!e) {
-        put(key, "1", ttlMs);
-        return { value: 1, ttlMs: normaliseTtl(ttlMs) };
+        put(key, String(by), ttlMs);
+        return { value: by, ttlMs: normaliseTtl(ttlMs) };
       }
       const current = Number(e.value);
       if (!Number.isSafeInteger(current)) throw new Error(`value at ${key} is not an integer`);
-      e.value = String(current + 1);
-      return { value: current + 1, ttlMs: e.expiresAt - clock.now() };
+      e.value = String(current + by);
+      return { value: current + by, ttlMs: e.expiresAt - clock.now() };
     },
     ttl: async (key) => {
       const e = live(key);

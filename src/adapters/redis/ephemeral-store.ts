@@ -14,12 +14,11 @@ export interface RedisEphemeralStore extends EphemeralStore {
 }
 
 /**
- * INCR, start the TTL on the first increment (or repair a key that lost its TTL), return both.
+ * INCRBY, start the TTL when the key has none (first increment, or a key that lost it), return both.
  * One script, so the counter can never be left without an expiry.
  */
 const INCREMENT_SCRIPT = `
-local value = redis.call('INCR', KEYS[1])
-if value == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local value = redis.call('INCRBY', KEYS[1], ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -34,7 +33,7 @@ const normaliseTtl = (ttlMs: number): number => {
   return Math.max(1, Math.ceil(ttlMs));
 };
 
-type ScriptClient = { identraIncrement(key: string, ttlMs: number): Promise<[number, number]> };
+type ScriptClient = { identraIncrement(key: string, ttlMs: number, by: number): Promise<[number, number]> };
 
 /** EphemeralStore on Redis (≥ 6.2 for GETDEL) through ioredis; one URL = single node, several = Cluster. */
 export const createRedisEphemeralStore = (options: RedisEphemeralStoreOptions): RedisEphemeralStore => {
@@ -67,9 +66,10 @@ export const createRedisEphemeralStore = (options: RedisEphemeralStoreOptions): 
     setIfAbsent: (key, value, ttlMs) =>
       exec(async () => (await client.set(k(key), value, "PX", normaliseTtl(ttlMs), "NX")) === "OK"),
     getAndDelete: (key) => exec(() => client.getdel(k(key))),
-    increment: (key, ttlMs) =>
+    increment: (key, ttlMs, by = 1) =>
       exec(async () => {
-        const [value, ttl] = await scripts.identraIncrement(k(key), normaliseTtl(ttlMs));
+        if (!Number.isSafeInteger(by)) throw new RangeError(`invalid increment: ${by}`);
+        const [value, ttl] = await scripts.identraIncrement(k(key), normaliseTtl(ttlMs), by);
         return { value: Number(value), ttlMs: Number(ttl) };
       }),
     ttl: (key) =>

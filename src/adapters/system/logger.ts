@@ -46,9 +46,20 @@ export function createLogger(options: {
 }): Logger {
   const min = LEVELS[options.level];
   const write = options.write ?? createBatchedStdout();
+  // Many lines share a millisecond under load: format each millisecond once.
+  let lastMs = Number.NaN;
+  let lastIso = "";
+  const isoNow = (): string => {
+    const ms = options.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    return lastIso;
+  };
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < min) return;
-    const time = new Date(options.now()).toISOString();
+    const time = isoNow();
     if (options.format === "json") write(JSON.stringify(scrubInto({ time, level, msg }, fields, options.level)));
     else {
       const extra = Object.entries(scrubInto({}, fields, options.level)).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);

@@ -23,6 +23,27 @@ export const METRICS_PATH = "/metrics";
 
 const CANONICAL_ORIGIN = "http://localhost";
 
+const PLAIN_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
+/**
+ * The common case without `new URL` (a per-request cost): `http://<plain host>/<path>` whose path
+ * needs no normalisation (no `%`, no dot segments) and whose "/" is where Elysia looks for it.
+ * Anything else returns null and takes the general path below.
+ */
+export const plainPath = (raw: string): string | null => {
+  if (!raw.startsWith("http://")) return null;
+  const slash = raw.indexOf("/", 7);
+  if (slash < 11 || !PLAIN_HOST.test(raw.slice(7, slash))) return null;
+  let end = raw.indexOf("?", slash);
+  if (end < 0) end = raw.length;
+  const hash = raw.indexOf("#", slash);
+  if (hash >= 0 && hash < end) end = hash;
+  const path = raw.slice(slash, end);
+  return PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path) ? path : null;
+};
+
 /**
  * The request's URL, and a request Elysia can route. Two Host headers broke routing (found by the
  * fuzzer): one Bun cannot turn into an absolute URL ("", "a b", "x/y", "a@b" — `request.url` is then
@@ -30,18 +51,20 @@ const CANONICAL_ORIGIN = "http://localhost";
  * from index 11 of the URL, so every route answered 404. Both are re-addressed to a canonical origin
  * with the same path and query; the Host plays no part in routing here.
  */
-export const addressable = (request: Request): { request: Request; url: URL } => {
+export const addressable = (request: Request): { request: Request; pathname: string } => {
   const raw = request.url;
+  const fast = plainPath(raw);
+  if (fast !== null) return { request, pathname: fast };
   try {
     const url = new URL(raw);
-    if (raw.indexOf("/", 11) === url.origin.length && raw.startsWith(url.origin)) return { request, url };
+    if (raw.indexOf("/", 11) === url.origin.length && raw.startsWith(url.origin)) return { request, pathname: url.pathname };
   } catch {
     // relative or unparsable: rebuilt below
   }
   const rest = raw.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/, "");
   const url = new URL(CANONICAL_ORIGIN + (rest.startsWith("/") ? rest : `/${rest}`));
   try {
-    return { request: new Request(url.href, request), url };
+    return { request: new Request(url.href, request), pathname: url.pathname };
   } catch {
     // e.g. a method the Fetch API forbids (TRACE, CONNECT) with such a Host.
     throw new AppError("INVALID_ARGUMENT", "malformed request");
@@ -84,8 +107,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   };
 
   const route = async (original: Request, m: RequestMeta): Promise<Response> => {
-    const { request, url } = addressable(original);
-    const { pathname } = url;
+    const { request, pathname } = addressable(original);
     if (request !== original) meta.set(request, m);
     if (request.method === "OPTIONS") {
       m.route = "(preflight)";

@@ -59,6 +59,7 @@ export function loadConfig(sources: ConfigSources): Config {
       trustedProxies: checkCidrs("http.trusted_proxies", r.list("http.trusted_proxies")),
       staticDir: r.str("http.static_dir").trim(),
       maxBodyBytes: r.int("http.max_body_bytes", 1024, 16 * 1024 * 1024),
+      metricsAllowedCidrs: checkCidrs("http.metrics_allowed_cidrs", r.list("http.metrics_allowed_cidrs")),
     },
     cors,
     log: { level: r.oneOf("log.level", ["debug", "info", "warn", "error"] as const), format: r.oneOf("log.format", ["json", "pretty"] as const) },

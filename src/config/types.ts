@@ -11,6 +11,8 @@ export interface Config {
     staticDir: string;
     /** Largest accepted request body in bytes (REST and gRPC). */
     maxBodyBytes: number;
+    /** Socket peers allowed to read /metrics; empty turns it off. */
+    metricsAllowedCidrs: string[];
   };
   cors: { allowedOrigins: string[]; allowCredentials: boolean };
   log: { level: "debug" | "info" | "warn" | "error"; format: "json" | "pretty" };

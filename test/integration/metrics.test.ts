@@ -163,3 +163,21 @@ describe("/metrics", () => {
     }
   });
 });
+
+test("GET /metrics is served only to peers in http.metrics_allowed_cidrs", async () => {
+  const { startTestServer } = await import("../support/identra-server.ts");
+  const closed = await startTestServer({ env: { IDENTRA_HTTP_METRICS_ALLOWED_CIDRS: "10.0.0.0/8" } });
+  const off = await startTestServer({ env: { IDENTRA_HTTP_METRICS_ALLOWED_CIDRS: "" } });
+  const open = await startTestServer();
+  try {
+    const denied = await fetch(`${closed.httpUrl}/metrics`, { headers: { "x-forwarded-for": "10.1.2.3" } });
+    expect(denied.status).toBe(404);
+    expect((await denied.json()) as object).toMatchObject({ code: 5 });
+    expect((await fetch(`${off.httpUrl}/metrics`)).status).toBe(404);
+    const allowed = await fetch(`${open.httpUrl}/metrics`);
+    expect(allowed.status).toBe(200);
+    expect(await allowed.text()).toContain("identra_requests_total");
+  } finally {
+    await Promise.all([closed.stop(), off.stop(), open.stop()]);
+  }
+});

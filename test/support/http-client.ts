@@ -110,7 +110,7 @@ export const testConfig = (over: { http?: Partial<Config["http"]>; cors?: Partia
     grpcPort: 0,
     httpPort: 0,
     host: "127.0.0.1",
-    http: { trustedProxies: [], staticDir: "", maxBodyBytes: 64 * 1024 },
+    http: { trustedProxies: [], staticDir: "", maxBodyBytes: 64 * 1024, metricsAllowedCidrs: ["127.0.0.0/8", "::1/128"] },
     cors: { allowedOrigins: [], allowCredentials: false },
     log: { level: "error", format: "json" },
     auth: {

@@ -86,8 +86,11 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   // No allowed origins: no CORS headers at all, so the Origin header is not even read.
   const corsEnabled = config.cors.allowedOrigins.length > 0;
   const isTrusted = createIpMatcher(config.http.trustedProxies);
+  const metricsAllowed = createIpMatcher(config.http.metricsAllowedCidrs);
   const serveStatic = config.http.staticDir ? createStaticHandler(config.http.staticDir) : null;
   let server: Server<undefined> | null = null;
+  /** The socket peer (never a forwarded address): /metrics is granted by where the connection comes from. */
+  const peerOf = (request: Request): string => server?.requestIP(request)?.address ?? "";
 
   // Peers repeat (keep-alive, a load balancer): their parsed form is cached, and forwarding headers
   // are read only when the peer is a trusted proxy.
@@ -118,7 +121,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       m.route = JWKS_PATH;
       return jwksResponse(api, request.headers.get("if-none-match"));
     }
-    if (metrics && pathname === METRICS_PATH && (request.method === "GET" || request.method === "HEAD")) {
+    if (metrics && pathname === METRICS_PATH && (request.method === "GET" || request.method === "HEAD") && metricsAllowed(peerOf(original))) {
       m.route = METRICS_PATH;
       return new Response(request.method === "HEAD" ? null : metrics.registry.render(), {
         headers: { "content-type": PROMETHEUS_CONTENT_TYPE },

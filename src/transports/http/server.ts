@@ -111,7 +111,6 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
 
   const route = async (original: Request, m: RequestMeta): Promise<Response> => {
     const { request, pathname } = addressable(original);
-    if (request !== original) meta.set(request, m);
     if (request.method === "OPTIONS") {
       m.route = "(preflight)";
       return cors.preflight(request.headers.get("origin"));
@@ -127,6 +126,8 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
         headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
       });
     }
+    // Only requests that reach the router need their facts found by identity.
+    meta.set(request, m);
     const res = await app.handle(request);
     if (m.unmatched && serveStatic && (request.method === "GET" || request.method === "HEAD") && !isApiPath(pathname)) {
       const file = await serveStatic(pathname);
@@ -155,7 +156,6 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       route: "",
       unmatched: false,
     };
-    meta.set(request, m);
     let res: Response;
     try {
       res = await route(request, m);

@@ -29,8 +29,9 @@ export async function runKeysCommand(args: string[], deps: { keys: KeyStore; clo
       const at = clock.now();
       await keys.add({ kid, alg, privateKeyPem: pem, state: "PASSIVE", createdAt: at, promoteAt: now ? null : at + JWKS_CACHE_MS, activatedAt: null, retiredAt: null });
       if (now) {
+        const previous = (await keys.list()).find((k) => k.state === "ACTIVE" && k.alg === alg);
         await keys.promote(kid, at);
-        out(`${kid} is ACTIVE now; the previous key stays PASSIVE (published, still verifies) until retired`);
+        out(previous ? `${kid} is ACTIVE now; ${previous.kid} stays PASSIVE (published, still verifies) until retired` : `${kid} is ACTIVE now`);
       } else {
         out(`${kid} added as PASSIVE; it becomes ACTIVE at ${new Date(at + JWKS_CACHE_MS).toISOString()} (after the JWKS cache time)`);
       }

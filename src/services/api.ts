@@ -45,7 +45,8 @@ export interface LoginInfo {
 
 /** Every field of a request is optional at this boundary: the service validates and names what is missing. */
 export interface IdentraApi {
-  getJwks(): Promise<JwksResult>;
+  /** The ring's current document: in memory, so answered without waiting (the hottest read). */
+  getJwks(): JwksResult;
   getOAuthAuthorizationUrl(
     req: { provider?: string; redirectUrl?: string },
     ctx: RequestContext,

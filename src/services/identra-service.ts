@@ -66,7 +66,7 @@ export function createIdentraService(deps: ServiceDeps): IdentraApi {
   const oauth = createOAuthLogin({ provider: deps.github, users, store: deps.ephemeral, sessions, authenticate, clock, random, logger, metrics, stateTtlMs: settings.oauthStateTtlMs, allowedRedirectUrls: settings.allowedRedirectUrls });
 
   return {
-    getJwks: async () => keyRing.jwks(),
+    getJwks: () => keyRing.jwks(),
     getOAuthAuthorizationUrl: (req, ctx) => oauth.authorizationUrl(req, ctx),
     loginByOAuth: (req, ctx) => oauth.login(req, ctx),
     bindUserByOAuth: (req, ctx) => oauth.bind(req, ctx),

@@ -14,32 +14,57 @@ const EMAIL_LIKE = /^[^\s@]{1,64}@[^\s@]{1,253}$/;
 export const loggableEmail = (value: unknown): string | undefined =>
   typeof value === "string" && value.length <= 254 && EMAIL_LIKE.test(value.trim()) ? value.trim() : undefined;
 
-export interface RequestRecord {
-  transport: "http" | "grpc";
-  /** Bounded labels identifying what was called (`route` + `method` for REST, `method` for gRPC). */
-  labels: Record<string, string>;
-  /** HTTP status or gRPC code name. */
-  code: string;
-  durationMs: number;
+interface Series {
+  count: Record<string, string>;
+  duration: Record<string, string>;
 }
 
+/** Series kept per observer; label values are bounded upstream, this only caps the memory. */
+const MAX_SERIES = 10_000;
+
+/**
+ * Counts and times requests. REST series are labelled {transport, method, route} (+ code on the
+ * counter), gRPC ones {transport, method}. Each series' frozen label objects are made once and found
+ * again through nested maps, so a request builds no string and no object (the registry caches by
+ * the objects' identity).
+ */
 export const createRequestObserver = (metrics: Metrics | undefined) => {
-  // One frozen labels object per series, reused on every request (the registry caches by identity).
-  const series = new Map<string, { count: Record<string, string>; duration: Record<string, string> }>();
-  const MAX_SERIES = 10_000;
-  return (r: RequestRecord): void => {
-    if (!metrics) return;
-    let key = r.transport;
-    for (const k in r.labels) key += `\u0001${r.labels[k]}`;
-    key += `\u0001${r.code}`;
-    let s = series.get(key);
+  const cache = new Map<string, Map<string, Map<string, Series>>>();
+  let size = 0;
+  const seriesFor = (transport: "http" | "grpc", route: string | null, method: string, code: string): Series => {
+    const group = transport === "http" ? `http\u0001${route}` : "grpc";
+    let byMethod = cache.get(group);
+    if (!byMethod) cache.set(group, (byMethod = new Map()));
+    let byCode = byMethod.get(method);
+    if (!byCode) byMethod.set(method, (byCode = new Map()));
+    let s = byCode.get(code);
     if (!s) {
-      s = { count: Object.freeze({ transport: r.transport, ...r.labels, code: r.code }), duration: Object.freeze({ transport: r.transport, ...r.labels }) };
-      if (series.size < MAX_SERIES) series.set(key, s);
+      const labels: Record<string, string> = route === null ? { method } : { method, route };
+      s = { count: Object.freeze({ transport, ...labels, code }), duration: Object.freeze({ transport, ...labels }) };
+      if (size < MAX_SERIES) {
+        byCode.set(code, s);
+        size += 1;
+      }
     }
-    metrics.requests.inc(s.count);
-    metrics.requestDuration.observe(s.duration, r.durationMs / 1000);
+    return s;
+  };
+  const record = (s: Series, durationMs: number): void => {
+    metrics!.requests.inc(s.count);
+    metrics!.requestDuration.observe(s.duration, durationMs / 1000);
+  };
+  return {
+    /** A REST request: method (bounded by the caller), matched route pattern, HTTP status. */
+    http(method: string, route: string, status: number, durationMs: number): void {
+      if (metrics) record(seriesFor("http", route, method, statusText(status)), durationMs);
+    },
+    /** A gRPC call: full method name, status code name. */
+    grpc(method: string, code: string, durationMs: number): void {
+      if (metrics) record(seriesFor("grpc", null, method, code), durationMs);
+    },
   };
 };
+
+const STATUS_TEXT: string[] = [];
+const statusText = (status: number): string => (STATUS_TEXT[status] ??= String(status));
 
 export const roundMs = (ms: number): number => Math.round(ms * 100) / 100;

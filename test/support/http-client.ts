@@ -21,6 +21,12 @@ export const FIXED_TOKEN_PAIR: TokenPair = {
 export const JWKS_BODY = JSON.stringify({ keys: [{ kty: "RSA", alg: "RS256", use: "sig", kid: "abcdefghijk", n: "nnn", e: "AQAB" }] });
 export const JWKS_ETAG = '"jwks-etag-1"';
 
+const FIXED_JWKS = {
+  keys: [{ kty: "RSA", alg: "RS256", use: "sig", kid: "abcdefghijk", n: "nnn", e: "AQAB" }],
+  body: JWKS_BODY,
+  etag: JWKS_ETAG,
+};
+
 export interface FakeServices {
   api: IdentraApi;
   health: HealthApi & { setReady(ok: boolean): void };
@@ -45,12 +51,13 @@ export const createFakeServices = (): FakeServices => {
     return result;
   };
   const api: IdentraApi = {
-    getJwks: () =>
-      run("getJwks", {}, undefined, {
-        keys: [{ kty: "RSA", alg: "RS256", use: "sig", kid: "abcdefghijk", n: "nnn", e: "AQAB" }],
-        body: JWKS_BODY,
-        etag: JWKS_ETAG,
-      }),
+    // Synchronous like the real one (the ring is in memory): recorded and failable, never delayed.
+    getJwks: () => {
+      calls.push({ rpc: "getJwks", req: {}, ctx: undefined });
+      const err = failures.get("getJwks") ?? failures.get("*");
+      if (err !== undefined) throw err;
+      return FIXED_JWKS;
+    },
     getOAuthAuthorizationUrl: (req, ctx) =>
       run("getOAuthAuthorizationUrl", req, ctx, { url: "https://github.example/authorize?state=s1", state: "s1" }),
     loginByOAuth: (req, ctx) =>

@@ -49,14 +49,14 @@ export const createGrpcServer = (deps: GrpcServerDeps): GrpcServer => {
     };
     const log = (code: number) => {
       const durationMs = now() - started;
-      observe({ transport: "grpc", labels: { method }, code: grpcCodeName(code), durationMs });
+      observe.grpc(method, grpcCodeName(code), durationMs);
       const email = isUndecodable(call.request) ? undefined : loggableEmail(call.request?.email);
       logger.info("grpc call", {
         method,
         status: code,
         durationMs: roundMs(durationMs),
         requestId: ctx.requestId,
-        ...(email !== undefined ? { email } : {}),
+        email, // absent unless the request had one; dropped unless log.level=debug
       });
     };
     run().then(

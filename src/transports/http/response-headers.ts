@@ -15,6 +15,15 @@ export interface DecorateOptions {
   noStore: boolean;
 }
 
+/** CORS headers onto a response's own (`Vary` is added to, never replaced). */
+export const applyCors = (headers: Headers, cors: Record<string, string>): void => {
+  for (const k in cors) {
+    const v = cors[k]!;
+    if (k === "vary") headers.append("vary", v);
+    else headers.set(k, v);
+  }
+};
+
 export const decorateResponse = (res: Response, opts: DecorateOptions): Response => {
   let out = res;
   try {
@@ -25,11 +34,7 @@ export const decorateResponse = (res: Response, opts: DecorateOptions): Response
     out.headers.set("x-request-id", opts.requestId);
   }
   for (const [k, v] of SECURITY_HEADER_LIST) out.headers.set(k, v);
-  for (const k in opts.cors) {
-    const v = opts.cors[k]!;
-    if (k === "vary") out.headers.append("vary", v);
-    else out.headers.set(k, v);
-  }
+  applyCors(out.headers, opts.cors);
   if (opts.noStore && !out.headers.has("cache-control")) out.headers.set("cache-control", "no-store");
   return out;
 };

@@ -9,8 +9,9 @@ import { createCorsPolicy } from "./cors.ts";
 import { errorResponse } from "./error-response.ts";
 import { createIpMatcher, resolveClientIp } from "./ip-cidr.ts";
 import { createMetaStore, parseBearer, sanitizeRequestId, type RequestMeta } from "./request-meta.ts";
+import { createJwksEndpoint, type AccessRecord } from "./jwks-endpoint.ts";
 import { decorateResponse } from "./response-headers.ts";
-import { JWKS_PATH, jwksResponse } from "./routes/jwks-routes.ts";
+import { JWKS_PATH } from "./routes/jwks-routes.ts";
 import { createStaticHandler } from "./static-files.ts";
 import type { TransportDeps, TransportServer } from "../transport-deps.ts";
 
@@ -109,16 +110,41 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     return resolveClientIp({ peer, forwardedFor: h("x-forwarded-for"), realIp: h("x-real-ip"), isTrusted });
   };
 
+  /** The access-log line and metrics of one request (and the log of a failure behind its answer). */
+  const record = (r: AccessRecord): void => {
+    if (r.error !== undefined && !isAppError(r.error)) {
+      const e = r.error;
+      logger.error("unhandled error", { requestId: r.requestId, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+    } else if (isAppError(r.error) && r.error.reason === "DEPENDENCY_UNAVAILABLE") {
+      logger.warn("dependency unavailable", { requestId: r.requestId, error: r.error.message, cause: causeOf(r.error) });
+    }
+    // The label is the matched pattern or a fixed name, never the raw path (callers could mint series,
+    // and a raw path may carry anything a caller typed, even a token).
+    const route = r.route || "(unmatched)";
+    observe.http(metricMethod(r.method), route, r.status, r.durationMs);
+    logger.info("http request", {
+      method: r.method,
+      route,
+      status: r.status,
+      durationMs: roundMs(r.durationMs),
+      requestId: r.requestId,
+      email: r.email, // absent unless known; dropped unless log.level=debug
+    });
+  };
+
+  const jwks = createJwksEndpoint({
+    jwks: () => api.getJwks(),
+    newRequestId,
+    corsFor: corsEnabled ? (origin) => cors.headersFor(origin) : null,
+    now,
+    record,
+  });
+
   const route = async (original: Request, m: RequestMeta): Promise<Response> => {
     const { request, pathname } = addressable(original);
     if (request.method === "OPTIONS") {
       m.route = "(preflight)";
       return cors.preflight(request.headers.get("origin"));
-    }
-    if (pathname === JWKS_PATH && request.method === "GET") {
-      // Fast path: every verifier polls this document; it is answered without the router.
-      m.route = JWKS_PATH;
-      return jwksResponse(api, request.headers.get("if-none-match"));
     }
     if (metrics && pathname === METRICS_PATH && (request.method === "GET" || request.method === "HEAD") && metricsAllowed(peerOf(original))) {
       m.route = METRICS_PATH;
@@ -168,25 +194,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       cors: request.method === "OPTIONS" || !corsEnabled ? NO_HEADERS : cors.headersFor(h("origin")),
       noStore: m.route !== "(static)",
     });
-    if (m.error !== undefined && !isAppError(m.error)) {
-      const e = m.error;
-      logger.error("unhandled error", { requestId: m.requestId, error: e instanceof Error ? e.stack ?? e.message : String(e) });
-    } else if (isAppError(m.error) && m.error.reason === "DEPENDENCY_UNAVAILABLE") {
-      logger.warn("dependency unavailable", { requestId: m.requestId, error: m.error.message, cause: causeOf(m.error) });
-    }
-    const durationMs = now() - started;
-    // The label is the matched pattern or a fixed name, never the raw path (callers could mint series).
-    const routeLabel = m.route || "(unmatched)";
-    observe({ transport: "http", labels: { method: metricMethod(request.method), route: routeLabel }, code: String(res.status), durationMs });
-    logger.info("http request", {
-      method: request.method,
-      // Matched pattern or a fixed name: a raw path may carry anything a caller typed (even a token).
-      route: routeLabel,
-      status: res.status,
-      durationMs: roundMs(durationMs),
-      requestId: m.requestId,
-      ...(m.email !== undefined ? { email: m.email } : {}),
-    });
+    record({ method: request.method, route: m.route, status: res.status, durationMs: now() - started, requestId: m.requestId, email: m.email, error: m.error });
     return res;
   };
 
@@ -196,6 +204,8 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
         server = Bun.serve({
           port: config.httpPort,
           hostname: config.host,
+          // Bun's own router answers the hottest path before `fetch` (GET, and HEAD from it).
+          routes: { [JWKS_PATH]: { GET: jwks } },
           fetch,
           error: (err) => errorResponse(err),
         });

@@ -1,0 +1,72 @@
+// GET (and HEAD) /api/.well-known/jwks.json from Bun's native router: every verifier polls this
+// document, so it skips what the general path costs per request (URL parsing, the Elysia router, a
+// promise, headers set one by one). The answer is the route's own (body, ETag, 304, Cache-Control)
+// with the same decoration as every other response (security headers, request id, CORS), and it is
+// recorded like every other request: one access-log line and the request metrics.
+import type { JwksResult } from "../../services/api.ts";
+import { errorResponse } from "./error-response.ts";
+import { sanitizeRequestId } from "./request-meta.ts";
+import { applyCors, SECURITY_HEADERS } from "./response-headers.ts";
+import { etagMatches, JSON_CONTENT_TYPE, JWKS_CACHE_CONTROL, JWKS_PATH } from "./routes/jwks-routes.ts";
+
+/** What the access log and the metrics get for one request. */
+export interface AccessRecord {
+  method: string;
+  route: string;
+  status: number;
+  durationMs: number;
+  requestId: string;
+  email?: string;
+  error?: unknown;
+}
+
+export interface JwksEndpointDeps {
+  /** The ring's current document (the same object until the ring changes). */
+  jwks: () => JwksResult;
+  newRequestId: () => string;
+  /** CORS headers for an Origin, or null when CORS is off (the Origin is then not read). */
+  corsFor: ((origin: string | null) => Record<string, string>) | null;
+  now: () => number;
+  record: (r: AccessRecord) => void;
+}
+
+export const createJwksEndpoint = (deps: JwksEndpointDeps): ((request: Request) => Response) => {
+  // Headers are built once per ring version; a Response copies them (cheaper than a plain object),
+  // and only the request id (and CORS) is added per request.
+  let current: JwksResult | undefined;
+  let ok = new Headers();
+  let notModified = new Headers();
+  const refresh = (jwks: JwksResult): void => {
+    const common = { ...SECURITY_HEADERS, etag: jwks.etag, "cache-control": JWKS_CACHE_CONTROL };
+    notModified = new Headers(common);
+    ok = new Headers({ ...common, "content-type": JSON_CONTENT_TYPE });
+    current = jwks;
+  };
+  const answer = (request: Request): Response => {
+    const jwks = deps.jwks();
+    if (jwks !== current) refresh(jwks);
+    return etagMatches(request.headers.get("if-none-match"), jwks.etag)
+      ? new Response(null, { status: 304, headers: notModified })
+      : new Response(jwks.body, { headers: ok });
+  };
+  return (request) => {
+    const started = deps.now();
+    const h = request.headers;
+    const requestId = sanitizeRequestId(h.get("x-request-id")) ?? deps.newRequestId();
+    let res: Response;
+    let error: unknown;
+    try {
+      res = answer(request);
+    } catch (err) {
+      // Not expected (the document is in memory), but answered and logged like any other failure.
+      error = err;
+      res = errorResponse(err);
+      for (const k in SECURITY_HEADERS) res.headers.set(k, SECURITY_HEADERS[k]!);
+      res.headers.set("cache-control", "no-store");
+    }
+    res.headers.set("x-request-id", requestId);
+    if (deps.corsFor) applyCors(res.headers, deps.corsFor(h.get("origin")));
+    deps.record({ method: request.method, route: JWKS_PATH, status: res.status, durationMs: deps.now() - started, requestId, error });
+    return res;
+  };
+};

@@ -62,7 +62,11 @@ export function loadConfig(sources: ConfigSources): Config {
       metricsAllowedCidrs: checkCidrs("http.metrics_allowed_cidrs", r.list("http.metrics_allowed_cidrs")),
     },
     cors,
-    log: { level: r.oneOf("log.level", ["debug", "info", "warn", "error"] as const), format: r.oneOf("log.format", ["json", "pretty"] as const) },
+    log: {
+      level: r.oneOf("log.level", ["debug", "info", "warn", "error"] as const),
+      format: r.oneOf("log.format", ["json", "pretty"] as const),
+      jwksRequests: r.bool("log.jwks_requests"),
+    },
     auth: {
       rsaPrivateKey,
       tokenIssuer: r.str("auth.token_issuer").trim() || "identra",

@@ -15,7 +15,12 @@ export interface Config {
     metricsAllowedCidrs: string[];
   };
   cors: { allowedOrigins: string[]; allowCredentials: boolean };
-  log: { level: "debug" | "info" | "warn" | "error"; format: "json" | "pretty" };
+  log: {
+    level: "debug" | "info" | "warn" | "error";
+    format: "json" | "pretty";
+    /** Access-log and count each JWKS request (else the server answers them natively, unlogged). */
+    jwksRequests: boolean;
+  };
   auth: {
     rsaPrivateKey: string;
     tokenIssuer: string;

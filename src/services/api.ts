@@ -47,6 +47,8 @@ export interface LoginInfo {
 export interface IdentraApi {
   /** The ring's current document: in memory, so answered without waiting (the hottest read). */
   getJwks(): JwksResult;
+  /** Calls `listener` whenever the JWKS document changes (a rotation, a re-read ring); returns the unsubscribe. */
+  onJwksChange(listener: () => void): () => void;
   getOAuthAuthorizationUrl(
     req: { provider?: string; redirectUrl?: string },
     ctx: RequestContext,

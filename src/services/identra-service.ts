@@ -67,6 +67,7 @@ export function createIdentraService(deps: ServiceDeps): IdentraApi {
 
   return {
     getJwks: () => keyRing.jwks(),
+    onJwksChange: (listener) => keyRing.onJwksChange(listener),
     getOAuthAuthorizationUrl: (req, ctx) => oauth.authorizationUrl(req, ctx),
     loginByOAuth: (req, ctx) => oauth.login(req, ctx),
     bindUserByOAuth: (req, ctx) => oauth.bind(req, ctx),

@@ -17,6 +17,8 @@ export interface KeyRing {
   /** ACTIVE or PASSIVE key by kid; RETIRED and unknown kids are undefined. */
   find(kid: string): KeyMaterial | undefined;
   jwks(): JwksResult;
+  /** Calls `listener` after every change of the JWKS document; returns the unsubscribe function. */
+  onJwksChange(listener: () => void): () => void;
   startAutoRefresh(intervalMs: number): void;
   stop(): void;
 }
@@ -36,6 +38,7 @@ export function createKeyRing(deps: {
   let jwks: JwksResult = { keys: [], body: '{"keys":[]}', etag: '""' };
   let fingerprint = "";
   let timer: ReturnType<typeof setInterval> | undefined;
+  const listeners = new Set<() => void>();
 
   const material = async (record: SigningKeyRecord) => {
     let m = cache.get(record.kid);
@@ -101,6 +104,13 @@ export function createKeyRing(deps: {
       fingerprint = body;
       const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
       jwks = { keys, body, etag };
+      for (const listener of listeners) {
+        try {
+          listener();
+        } catch (e) {
+          logger.warn("jwks change listener failed", { error: (e as Error).message });
+        }
+      }
     }
   }
 
@@ -117,6 +127,10 @@ export function createKeyRing(deps: {
     },
     find: (kid) => usable.get(kid),
     jwks: () => jwks,
+    onJwksChange(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
     startAutoRefresh(intervalMs) {
       timer = setInterval(() => {
         refresh().catch((e) => logger.warn("key ring refresh failed", { error: (e as Error).message }));

@@ -2,7 +2,7 @@
 // thrown AppError per RPC), a complete test Config, a silent logger, and a tiny REST client.
 import type { Config } from "../../src/config/types.ts";
 import type { Logger } from "../../src/ports/system.ts";
-import type { HealthApi, IdentraApi, RequestContext, TokenPair } from "../../src/services/api.ts";
+import type { HealthApi, IdentraApi, JwksResult, RequestContext, TokenPair } from "../../src/services/api.ts";
 
 export type RpcName = keyof IdentraApi;
 
@@ -21,7 +21,7 @@ export const FIXED_TOKEN_PAIR: TokenPair = {
 export const JWKS_BODY = JSON.stringify({ keys: [{ kty: "RSA", alg: "RS256", use: "sig", kid: "abcdefghijk", n: "nnn", e: "AQAB" }] });
 export const JWKS_ETAG = '"jwks-etag-1"';
 
-const FIXED_JWKS = {
+const FIXED_JWKS: JwksResult = {
   keys: [{ kty: "RSA", alg: "RS256", use: "sig", kid: "abcdefghijk", n: "nnn", e: "AQAB" }],
   body: JWKS_BODY,
   etag: JWKS_ETAG,
@@ -33,6 +33,8 @@ export interface FakeServices {
   calls: FakeCall[];
   /** Makes `rpc` throw `err` (or every RPC when rpc is "*") until cleared with `failWith(rpc, null)`. */
   failWith(rpc: RpcName | "*", err: unknown): void;
+  /** Replaces the JWKS document, as a key rotation would, and tells the subscribers. */
+  setJwks(next: JwksResult): void;
   /** Every call waits this long before answering (in-flight requests for shutdown tests). */
   setDelay(ms: number): void;
   reset(): void;
@@ -43,6 +45,8 @@ export const createFakeServices = (): FakeServices => {
   const failures = new Map<RpcName | "*", unknown>();
   let ready = true;
   let delayMs = 0;
+  let jwks: JwksResult = FIXED_JWKS;
+  const jwksListeners = new Set<() => void>();
   const run = async <T>(rpc: RpcName, req: unknown, ctx: RequestContext | undefined, result: T): Promise<T> => {
     calls.push({ rpc, req, ctx });
     if (delayMs > 0) await Bun.sleep(delayMs);
@@ -51,12 +55,15 @@ export const createFakeServices = (): FakeServices => {
     return result;
   };
   const api: IdentraApi = {
-    // Synchronous like the real one (the ring is in memory): recorded and failable, never delayed.
+    // Synchronous like the real one (a read of the in-memory ring, so not recorded as a call): failable, never delayed.
     getJwks: () => {
-      calls.push({ rpc: "getJwks", req: {}, ctx: undefined });
       const err = failures.get("getJwks") ?? failures.get("*");
       if (err !== undefined) throw err;
-      return FIXED_JWKS;
+      return jwks;
+    },
+    onJwksChange: (listener) => {
+      jwksListeners.add(listener);
+      return () => void jwksListeners.delete(listener);
     },
     getOAuthAuthorizationUrl: (req, ctx) =>
       run("getOAuthAuthorizationUrl", req, ctx, { url: "https://github.example/authorize?state=s1", state: "s1" }),
@@ -93,6 +100,10 @@ export const createFakeServices = (): FakeServices => {
     },
     calls,
     failWith: (rpc, err) => void (err === null ? failures.delete(rpc) : failures.set(rpc, err)),
+    setJwks: (next) => {
+      jwks = next;
+      for (const listener of jwksListeners) listener();
+    },
     setDelay: (ms) => void (delayMs = ms),
     reset: () => {
       delayMs = 0;
@@ -112,14 +123,14 @@ export const silentLogger = (): Logger & { lines: { level: string; msg: string; 
 let counter = 0;
 export const sequentialRequestIds = () => () => `req-${++counter}`;
 
-export const testConfig = (over: { http?: Partial<Config["http"]>; cors?: Partial<Config["cors"]> } = {}): Config => {
+export const testConfig = (over: { http?: Partial<Config["http"]>; cors?: Partial<Config["cors"]>; log?: Partial<Config["log"]> } = {}): Config => {
   const base: Config = {
     grpcPort: 0,
     httpPort: 0,
     host: "127.0.0.1",
     http: { trustedProxies: [], staticDir: "", maxBodyBytes: 64 * 1024, metricsAllowedCidrs: ["127.0.0.0/8", "::1/128"] },
     cors: { allowedOrigins: [], allowCredentials: false },
-    log: { level: "error", format: "json" },
+    log: { level: "error", format: "json", jwksRequests: false },
     auth: {
       rsaPrivateKey: "",
       tokenIssuer: "identra",
@@ -140,7 +151,7 @@ export const testConfig = (over: { http?: Partial<Config["http"]>; cors?: Partia
     persistence: { type: "sqlite", sqlite: { path: ":memory:" }, mongo: { uri: "", database: "identra" } },
     smtpMailer: { host: "", port: 587, username: "", password: "", fromEmail: "", fromName: "", secure: false, startTls: true, timeout: 10_000 },
   };
-  return { ...base, http: { ...base.http, ...over.http }, cors: { ...base.cors, ...over.cors } };
+  return { ...base, http: { ...base.http, ...over.http }, cors: { ...base.cors, ...over.cors }, log: { ...base.log, ...over.log } };
 };
 
 export interface HttpResult {

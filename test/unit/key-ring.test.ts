@@ -56,3 +56,30 @@ test("an unchanged ring keeps the same JWKS body and ETag across refreshes", asy
   await ring.refresh();
   expect(ring.jwks()).toBe(before);
 });
+
+test("JWKS change listeners hear each change once, not a refresh that changed nothing, and can leave", async () => {
+  const clock = createManualClock();
+  const store = createMemoryKeyStore();
+  const ring = createKeyRing({ store, clock, logger, algorithm: "ES256", configuredPem: "" });
+  const heard: string[] = [];
+  const unsubscribe = ring.onJwksChange(() => heard.push(ring.jwks().etag));
+  const throwing = ring.onJwksChange(() => {
+    throw new Error("a broken listener must not stop the ring");
+  });
+  await ring.init();
+  expect(heard).toEqual([ring.jwks().etag]);
+  await ring.refresh();
+  expect(heard).toHaveLength(1);
+
+  const pem = await generateKeyPem("ES256");
+  const { kid } = await loadKeyMaterial(pem, "ES256");
+  await store.add({ kid, alg: "ES256", privateKeyPem: pem, state: "PASSIVE", createdAt: clock.now(), promoteAt: null, activatedAt: null, retiredAt: null });
+  await ring.refresh();
+  expect(heard).toEqual([heard[0]!, ring.jwks().etag]);
+
+  unsubscribe();
+  throwing();
+  await store.setState(kid, "RETIRED", clock.now());
+  await ring.refresh();
+  expect(heard).toHaveLength(2);
+});

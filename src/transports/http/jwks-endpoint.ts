@@ -1,8 +1,11 @@
-// GET (and HEAD) /api/.well-known/jwks.json from Bun's native router: every verifier polls this
-// document, so it skips what the general path costs per request (URL parsing, the Elysia router, a
-// promise, headers set one by one). The answer is the route's own (body, ETag, 304, Cache-Control)
-// with the same decoration as every other response (security headers, request id, CORS), and it is
-// recorded like every other request: one access-log line and the request metrics.
+// The two ways GET (and HEAD) /api/.well-known/jwks.json is answered, both from Bun's native router
+// ahead of the general path (URL parsing, the Elysia router, a promise, headers set one by one):
+// - natively (`jwksDocument`, the default): one prebuilt Response per ring version that Bun serves
+//   itself, ETag/If-None-Match and HEAD included, with no JavaScript per request — and so with no
+//   access-log line, request metrics or request id;
+// - by JavaScript (`createJwksEndpoint`, with `log.jwks_requests = true` or when CORS is on, whose
+//   headers depend on the Origin): the same answer, decorated (request id, CORS) and recorded like
+//   every other request.
 import type { JwksResult } from "../../services/api.ts";
 import { errorResponse } from "./error-response.ts";
 import { sanitizeRequestId } from "./request-meta.ts";
@@ -30,6 +33,17 @@ export interface JwksEndpointDeps {
   record: (r: AccessRecord) => void;
 }
 
+/** The headers of a JWKS answer (without the body's content type for a 304). */
+const documentHeaders = (jwks: JwksResult): Record<string, string> => ({
+  ...SECURITY_HEADERS,
+  etag: jwks.etag,
+  "cache-control": JWKS_CACHE_CONTROL,
+});
+
+/** The document as a static Response for Bun's router (it answers 304 to a matching If-None-Match). */
+export const jwksDocument = (jwks: JwksResult): Response =>
+  new Response(jwks.body, { headers: { ...documentHeaders(jwks), "content-type": JSON_CONTENT_TYPE } });
+
 export const createJwksEndpoint = (deps: JwksEndpointDeps): ((request: Request) => Response) => {
   // Headers are built once per ring version; a Response copies them (cheaper than a plain object),
   // and only the request id (and CORS) is added per request.
@@ -37,7 +51,7 @@ export const createJwksEndpoint = (deps: JwksEndpointDeps): ((request: Request) 
   let ok = new Headers();
   let notModified = new Headers();
   const refresh = (jwks: JwksResult): void => {
-    const common = { ...SECURITY_HEADERS, etag: jwks.etag, "cache-control": JWKS_CACHE_CONTROL };
+    const common = documentHeaders(jwks);
     notModified = new Headers(common);
     ok = new Headers({ ...common, "content-type": JSON_CONTENT_TYPE });
     current = jwks;

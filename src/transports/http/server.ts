@@ -9,7 +9,7 @@ import { createCorsPolicy } from "./cors.ts";
 import { errorResponse } from "./error-response.ts";
 import { createIpMatcher, resolveClientIp } from "./ip-cidr.ts";
 import { createMetaStore, parseBearer, sanitizeRequestId, type RequestMeta } from "./request-meta.ts";
-import { createJwksEndpoint, type AccessRecord } from "./jwks-endpoint.ts";
+import { createJwksEndpoint, jwksDocument, type AccessRecord } from "./jwks-endpoint.ts";
 import { decorateResponse } from "./response-headers.ts";
 import { JWKS_PATH } from "./routes/jwks-routes.ts";
 import { createStaticHandler } from "./static-files.ts";
@@ -132,7 +132,9 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     });
   };
 
-  const jwks = createJwksEndpoint({
+  // CORS answers depend on the Origin: a static document cannot carry them.
+  const nativeJwks = !config.log.jwksRequests && !corsEnabled;
+  const jwksEndpoint = createJwksEndpoint({
     jwks: () => api.getJwks(),
     newRequestId,
     corsFor: corsEnabled ? (origin) => cors.headersFor(origin) : null,
@@ -198,17 +200,32 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     return res;
   };
 
+  // Bun's own router answers the hottest path before `fetch` (GET, and HEAD from it). The native
+  // document is rebuilt when the key ring changes (a rotation here, or one another replica made and
+  // this one re-read).
+  const handlers = () => {
+    return {
+      routes: { [JWKS_PATH]: { GET: nativeJwks ? jwksDocument(api.getJwks()) : jwksEndpoint } },
+      fetch,
+      error: (err: Error) => errorResponse(err),
+    };
+  };
+  let unwatch: (() => void) | undefined;
+
   return {
     async start() {
       if (!server) {
-        server = Bun.serve({
-          port: config.httpPort,
-          hostname: config.host,
-          // Bun's own router answers the hottest path before `fetch` (GET, and HEAD from it).
-          routes: { [JWKS_PATH]: { GET: jwks } },
-          fetch,
-          error: (err) => errorResponse(err),
-        });
+        server = Bun.serve({ port: config.httpPort, hostname: config.host, ...handlers() });
+        if (nativeJwks) {
+          unwatch = api.onJwksChange(() => {
+            try {
+              server?.reload(handlers());
+            } catch (e) {
+              // The last document stays served; the next change tries again.
+              logger.warn("could not update the served JWKS", { error: (e as Error).message });
+            }
+          });
+        }
       }
       return { port: server.port ?? config.httpPort };
     },
@@ -216,6 +233,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       const s = server;
       if (!s) return;
       server = null;
+      unwatch?.();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs))));
       await Promise.race([s.stop(false), grace]);

@@ -48,7 +48,8 @@ export const createFakeServices = (): FakeServices => {
   let jwks: JwksResult = FIXED_JWKS;
   const jwksListeners = new Set<() => void>();
   const run = async <T>(rpc: RpcName, req: unknown, ctx: RequestContext | undefined, result: T): Promise<T> => {
-    calls.push({ rpc, req, ctx });
+    // The context's fields are read now, during the request, as a use case would read them.
+    calls.push({ rpc, req, ctx: ctx && { clientIp: ctx.clientIp, bearerToken: ctx.bearerToken, requestId: ctx.requestId } });
     if (delayMs > 0) await Bun.sleep(delayMs);
     const err = failures.get(rpc) ?? failures.get("*");
     if (err !== undefined) throw err;

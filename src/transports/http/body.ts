@@ -15,6 +15,10 @@ export const readBodyBytes = async (request: Request, maxBytes: number): Promise
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw bodyTooLarge(maxBytes);
   if (request.body === null) return new Uint8Array(0);
+  // A declared length bounds what HTTP framing lets arrive: read it in one go, which costs much less
+  // than a stream reader (W2: a fifth of the main thread went to ReadableStream machinery).
+  if (declared !== null && /^\d+$/.test(declared)) return new Uint8Array(await request.arrayBuffer());
+  // Chunked (no length): read chunk by chunk and stop at the limit.
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

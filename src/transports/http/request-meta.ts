@@ -33,7 +33,17 @@ export const createMetaStore = (): MetaStore => {
     get,
     context: (request) => {
       const m = get(request);
-      return { clientIp: m.clientIp, bearerToken: m.bearerToken, requestId: m.requestId };
+      // Getters: the client IP and bearer token stay unresolved unless the use case reads them
+      // (a refresh needs neither).
+      return {
+        get clientIp() {
+          return m.clientIp;
+        },
+        get bearerToken() {
+          return m.bearerToken;
+        },
+        requestId: m.requestId,
+      };
     },
   };
 };

@@ -9,7 +9,7 @@
 import type { JwksResult } from "../../services/api.ts";
 import { errorResponse } from "./error-response.ts";
 import { sanitizeRequestId } from "./request-meta.ts";
-import { applyCors, SECURITY_HEADERS } from "./response-headers.ts";
+import { applyCors, decorateResponse, SECURITY_HEADERS } from "./response-headers.ts";
 import { etagMatches, JSON_CONTENT_TYPE, JWKS_CACHE_CONTROL, JWKS_PATH } from "./routes/jwks-routes.ts";
 
 /** What the access log and the metrics get for one request. */
@@ -32,6 +32,8 @@ export interface JwksEndpointDeps {
   now: () => number;
   record: (r: AccessRecord) => void;
 }
+
+const NO_CORS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** The headers of a JWKS answer (without the body's content type for a 304). */
 const documentHeaders = (jwks: JwksResult): Record<string, string> => ({
@@ -67,19 +69,18 @@ export const createJwksEndpoint = (deps: JwksEndpointDeps): ((request: Request) 
     const started = deps.now();
     const h = request.headers;
     const requestId = sanitizeRequestId(h.get("x-request-id")) ?? deps.newRequestId();
+    const cors = deps.corsFor ? deps.corsFor(h.get("origin")) : NO_CORS;
     let res: Response;
     let error: unknown;
     try {
       res = answer(request);
+      res.headers.set("x-request-id", requestId);
+      applyCors(res.headers, cors);
     } catch (err) {
       // Not expected (the document is in memory), but answered and logged like any other failure.
       error = err;
-      res = errorResponse(err);
-      for (const k in SECURITY_HEADERS) res.headers.set(k, SECURITY_HEADERS[k]!);
-      res.headers.set("cache-control", "no-store");
+      res = decorateResponse(errorResponse(err), { requestId, cors, noStore: true });
     }
-    res.headers.set("x-request-id", requestId);
-    if (deps.corsFor) applyCors(res.headers, deps.corsFor(h.get("origin")));
     deps.record({ method: request.method, route: JWKS_PATH, status: res.status, durationMs: deps.now() - started, requestId, error });
     return res;
   };

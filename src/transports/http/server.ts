@@ -203,13 +203,11 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   // Bun's own router answers the hottest path before `fetch` (GET, and HEAD from it). The native
   // document is rebuilt when the key ring changes (a rotation here, or one another replica made and
   // this one re-read).
-  const handlers = () => {
-    return {
-      routes: { [JWKS_PATH]: { GET: nativeJwks ? jwksDocument(api.getJwks()) : jwksEndpoint } },
-      fetch,
-      error: (err: Error) => errorResponse(err),
-    };
-  };
+  const handlers = () => ({
+    routes: { [JWKS_PATH]: { GET: nativeJwks ? jwksDocument(api.getJwks()) : jwksEndpoint } },
+    fetch,
+    error: (err: Error) => errorResponse(err),
+  });
   let unwatch: (() => void) | undefined;
 
   return {

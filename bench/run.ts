@@ -382,7 +382,7 @@ async function standardRun() {
       return drive({ workload: w, http: server.http, grpc: server.grpc, users, smtpPort, runTag: tag }, server.proc.pid);
     };
     const probeSign = async (when: string) => {
-      log(`ceiling (${when}): ${alg} signing with jose on ${CORES} workers…`);
+      log(`ceiling (${when}): ${alg} signing with the server's signToken on ${CORES} workers…`);
       const v = await signCeiling(pem);
       emit({ figure: "ceiling_sign", when, alg, signs_per_s: round(v.rate), cpu_ms_per_sign: round(v.cpuMsPerOp, 4), workers: CORES, refresh_ceiling: round(v.rate / 2) });
       return v;

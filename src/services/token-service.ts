@@ -71,6 +71,18 @@ function signerFor(m: KeyMaterial): Signer {
   return s;
 }
 
+/**
+ * A compact JWS of `claims` with this key — the server's signing path, exported so the benchmark's
+ * signing ceiling measures exactly this code (`bench/sign-worker.ts`).
+ */
+export async function signToken(m: KeyMaterial, claims: object): Promise<string> {
+  const signer = signerFor(m);
+  const input = `${signer.header}.${b64url(JSON.stringify(claims))}`;
+  // WebCrypto signs on Bun's native thread pool, off the event loop (RS256 ≈ 1 ms of CPU each).
+  const signature = await crypto.subtle.sign(signer.algorithm, signer.key, encoder.encode(input));
+  return `${input}.${Buffer.from(signature).toString("base64url")}`;
+}
+
 export function createTokenService(deps: {
   keyRing: KeyRing;
   clock: Clock;
@@ -83,13 +95,7 @@ export function createTokenService(deps: {
   const accessTtl = Math.floor(deps.accessTtlMs / 1000);
   const refreshTtl = Math.floor(deps.refreshTtlMs / 1000);
 
-  async function sign(claims: TokenClaims): Promise<string> {
-    const signer = signerFor(keyRing.active());
-    const input = `${signer.header}.${b64url(JSON.stringify(claims))}`;
-    // WebCrypto signs on Bun's native thread pool, off the event loop (RS256 ≈ 1 ms of CPU each).
-    const signature = await crypto.subtle.sign(signer.algorithm, signer.key, encoder.encode(input));
-    return `${input}.${Buffer.from(signature).toString("base64url")}`;
-  }
+  const sign = (claims: TokenClaims): Promise<string> => signToken(keyRing.active(), claims);
 
   function claimsFor(typ: TokenType, p: PairClaims, jti: string, ttl: number): TokenClaims {
     // Key order is fixed so that re-issuing the same pair gives the same bytes.

@@ -8,20 +8,9 @@
 //   every other request.
 import type { JwksResult } from "../../services/api.ts";
 import { errorResponse } from "./error-response.ts";
-import { sanitizeRequestId } from "./request-meta.ts";
+import { sanitizeRequestId, type AccessRecord } from "./request-meta.ts";
 import { applyCors, decorateResponse, SECURITY_HEADERS } from "./response-headers.ts";
 import { etagMatches, JSON_CONTENT_TYPE, JWKS_CACHE_CONTROL, JWKS_PATH } from "./routes/jwks-routes.ts";
-
-/** What the access log and the metrics get for one request. */
-export interface AccessRecord {
-  method: string;
-  route: string;
-  status: number;
-  durationMs: number;
-  requestId: string;
-  email?: string;
-  error?: unknown;
-}
 
 export interface JwksEndpointDeps {
   /** The ring's current document (the same object until the ring changes). */

@@ -17,6 +17,17 @@ export interface RequestMeta {
   error?: unknown;
 }
 
+/** What the access log and the request metrics get for one answered request. */
+export interface AccessRecord {
+  method: string;
+  route: string;
+  status: number;
+  durationMs: number;
+  requestId: string;
+  email?: string;
+  error?: unknown;
+}
+
 export interface MetaStore {
   set(request: Request, meta: RequestMeta): void;
   get(request: Request): RequestMeta;

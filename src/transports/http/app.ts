@@ -9,7 +9,6 @@ import { errorResponse } from "./error-response.ts";
 import { jsonResponse } from "./json-mapping.ts";
 import type { MetaStore } from "./request-meta.ts";
 import { createEmailRoutes } from "./routes/email-routes.ts";
-import { createJwksRoutes } from "./routes/jwks-routes.ts";
 import { createMeRoutes } from "./routes/me-routes.ts";
 import { createOAuthRoutes } from "./routes/oauth-routes.ts";
 import { createPasswordRoutes } from "./routes/password-routes.ts";
@@ -36,7 +35,6 @@ const readiness = async (health: HealthApi): Promise<Response> => {
 export const createHttpApp = ({ api, health, meta, maxBodyBytes }: HttpAppDeps) => {
   const deps = { api, meta, maxBodyBytes };
   const apiApp = new Elysia({ prefix: "/api" })
-    .use(createJwksRoutes(deps))
     .use(createOAuthRoutes(deps))
     .use(createEmailRoutes(deps))
     .use(createPasswordRoutes(deps))

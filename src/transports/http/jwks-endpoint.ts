@@ -1,5 +1,6 @@
-// The two ways GET (and HEAD) /api/.well-known/jwks.json is answered, both from Bun's native router
-// ahead of the general path (URL parsing, the Elysia router, a promise, headers set one by one):
+// GetJWKS: GET (and HEAD) /api/.well-known/jwks.json, answered in one of two ways, both from Bun's
+// native router ahead of the general path (URL parsing, the Elysia router, a promise, headers set one
+// by one) — so there is no Elysia route for it:
 // - natively (`jwksDocument`, the default): one prebuilt Response per ring version that Bun serves
 //   itself, ETag/If-None-Match and HEAD included, with no JavaScript per request — and so with no
 //   access-log line, request metrics or request id;
@@ -10,7 +11,22 @@ import type { JwksResult } from "../../services/api.ts";
 import { errorResponse } from "./error-response.ts";
 import { sanitizeRequestId, type AccessRecord } from "./request-meta.ts";
 import { applyCors, decorateResponse, SECURITY_HEADERS } from "./response-headers.ts";
-import { etagMatches, JSON_CONTENT_TYPE, JWKS_CACHE_CONTROL, JWKS_PATH } from "./routes/jwks-routes.ts";
+
+export const JWKS_PATH = "/api/.well-known/jwks.json";
+export const JWKS_CACHE_CONTROL = "public, max-age=3600";
+const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+
+const opaque = (tag: string): string => {
+  const t = tag.trim();
+  return t.startsWith("W/") ? t.slice(2) : t;
+};
+
+/** If-None-Match (a list, `*`, weak or strong tags: weak comparison, RFC 9110 §13.1.2) against our ETag. */
+export const etagMatches = (header: string | null, etag: string): boolean => {
+  if (header === null) return false;
+  const ours = opaque(etag);
+  return header.split(",").some((t) => t.trim() === "*" || opaque(t) === ours);
+};
 
 export interface JwksEndpointDeps {
   /** The ring's current document (the same object until the ring changes). */

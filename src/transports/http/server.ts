@@ -8,10 +8,9 @@ import { createHttpApp } from "./app.ts";
 import { createCorsPolicy } from "./cors.ts";
 import { errorResponse } from "./error-response.ts";
 import { createIpMatcher, resolveClientIp } from "./ip-cidr.ts";
-import { createJwksEndpoint, jwksDocument } from "./jwks-endpoint.ts";
+import { createJwksEndpoint, jwksDocument, JWKS_PATH } from "./jwks-endpoint.ts";
 import { createMetaStore, parseBearer, sanitizeRequestId, type AccessRecord, type RequestMeta } from "./request-meta.ts";
 import { decorateResponse } from "./response-headers.ts";
-import { JWKS_PATH } from "./routes/jwks-routes.ts";
 import { createStaticHandler } from "./static-files.ts";
 import type { TransportDeps, TransportServer } from "../transport-deps.ts";
 
